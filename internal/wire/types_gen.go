@@ -488,7 +488,7 @@ type ClusterSetting struct {
 type ClusterSettingName string
 
 const (
-	ClusterSettingNameContainerinsights ClusterSettingName = "containerInsights"
+	ClusterSettingNameContainerInsights ClusterSettingName = "containerInsights"
 )
 
 // Values returns the model's values of ClusterSettingName.
@@ -2567,7 +2567,7 @@ type ManagedAgent struct {
 type ManagedAgentName string
 
 const (
-	ManagedAgentNameExecutecommandagent ManagedAgentName = "ExecuteCommandAgent"
+	ManagedAgentNameExecuteCommandAgent ManagedAgentName = "ExecuteCommandAgent"
 )
 
 // Values returns the model's values of ManagedAgentName.
@@ -2929,8 +2929,8 @@ type PlacementConstraint struct {
 type PlacementConstraintType string
 
 const (
-	PlacementConstraintTypeDistinctinstance PlacementConstraintType = "distinctInstance"
-	PlacementConstraintTypeMemberof         PlacementConstraintType = "memberOf"
+	PlacementConstraintTypeDistinctInstance PlacementConstraintType = "distinctInstance"
+	PlacementConstraintTypeMemberOf         PlacementConstraintType = "memberOf"
 )
 
 // Values returns the model's values of PlacementConstraintType.
@@ -3212,7 +3212,7 @@ type ResourceType string
 
 const (
 	ResourceTypeGpu                  ResourceType = "GPU"
-	ResourceTypeInferenceaccelerator ResourceType = "InferenceAccelerator"
+	ResourceTypeInferenceAccelerator ResourceType = "InferenceAccelerator"
 )
 
 // Values returns the model's values of ResourceType.
@@ -3691,17 +3691,17 @@ type Setting struct {
 type SettingName string
 
 const (
-	SettingNameServicelongarnformat            SettingName = "serviceLongArnFormat"
-	SettingNameTasklongarnformat               SettingName = "taskLongArnFormat"
-	SettingNameContainerinstancelongarnformat  SettingName = "containerInstanceLongArnFormat"
-	SettingNameAwsvpctrunking                  SettingName = "awsvpcTrunking"
-	SettingNameContainerinsights               SettingName = "containerInsights"
-	SettingNameFargatefipsmode                 SettingName = "fargateFIPSMode"
-	SettingNameTagresourceauthorization        SettingName = "tagResourceAuthorization"
-	SettingNameFargatetaskretirementwaitperiod SettingName = "fargateTaskRetirementWaitPeriod"
-	SettingNameGuarddutyactivate               SettingName = "guardDutyActivate"
-	SettingNameDefaultlogdrivermode            SettingName = "defaultLogDriverMode"
-	SettingNameFargateeventwindows             SettingName = "fargateEventWindows"
+	SettingNameServiceLongArnFormat            SettingName = "serviceLongArnFormat"
+	SettingNameTaskLongArnFormat               SettingName = "taskLongArnFormat"
+	SettingNameContainerInstanceLongArnFormat  SettingName = "containerInstanceLongArnFormat"
+	SettingNameAwsvpcTrunking                  SettingName = "awsvpcTrunking"
+	SettingNameContainerInsights               SettingName = "containerInsights"
+	SettingNameFargateFIPSMode                 SettingName = "fargateFIPSMode"
+	SettingNameTagResourceAuthorization        SettingName = "tagResourceAuthorization"
+	SettingNameFargateTaskRetirementWaitPeriod SettingName = "fargateTaskRetirementWaitPeriod"
+	SettingNameGuardDutyActivate               SettingName = "guardDutyActivate"
+	SettingNameDefaultLogDriverMode            SettingName = "defaultLogDriverMode"
+	SettingNameFargateEventWindows             SettingName = "fargateEventWindows"
 )
 
 // Values returns the model's values of SettingName.
@@ -4005,7 +4005,7 @@ type TaskDefinitionPlacementConstraint struct {
 type TaskDefinitionPlacementConstraintType string
 
 const (
-	TaskDefinitionPlacementConstraintTypeMemberof TaskDefinitionPlacementConstraintType = "memberOf"
+	TaskDefinitionPlacementConstraintTypeMemberOf TaskDefinitionPlacementConstraintType = "memberOf"
 )
 
 // Values returns the model's values of TaskDefinitionPlacementConstraintType.
@@ -4142,12 +4142,12 @@ type TaskSetNotFoundException struct {
 type TaskStopCode string
 
 const (
-	TaskStopCodeTaskfailedtostart         TaskStopCode = "TaskFailedToStart"
-	TaskStopCodeEssentialcontainerexited  TaskStopCode = "EssentialContainerExited"
-	TaskStopCodeUserinitiated             TaskStopCode = "UserInitiated"
-	TaskStopCodeServiceschedulerinitiated TaskStopCode = "ServiceSchedulerInitiated"
-	TaskStopCodeSpotinterruption          TaskStopCode = "SpotInterruption"
-	TaskStopCodeTerminationnotice         TaskStopCode = "TerminationNotice"
+	TaskStopCodeTaskFailedToStart         TaskStopCode = "TaskFailedToStart"
+	TaskStopCodeEssentialContainerExited  TaskStopCode = "EssentialContainerExited"
+	TaskStopCodeUserInitiated             TaskStopCode = "UserInitiated"
+	TaskStopCodeServiceSchedulerInitiated TaskStopCode = "ServiceSchedulerInitiated"
+	TaskStopCodeSpotInterruption          TaskStopCode = "SpotInterruption"
+	TaskStopCodeTerminationNotice         TaskStopCode = "TerminationNotice"
 )
 
 // Values returns the model's values of TaskStopCode.

@@ -127,21 +127,19 @@ func exported(s string) string {
 	return string(r)
 }
 
-// constName turns an enum value into a Go identifier suffix.
+// constName turns an enum value into a Go identifier suffix: segments split
+// on non-alphanumerics; an all-caps segment is title-cased, a mixed-case one
+// keeps its case with the first letter raised ("UPDATE_IN_PROGRESS" →
+// "UpdateInProgress", "containerInsights" → "ContainerInsights").
 func constName(v string) string {
 	var b strings.Builder
-	up := true
-	for _, r := range v {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			up = true
-			continue
+	for _, seg := range strings.FieldsFunc(v, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if strings.ToUpper(seg) == seg {
+			seg = strings.ToLower(seg)
 		}
-		if up {
-			b.WriteRune(unicode.ToUpper(r))
-			up = false
-		} else {
-			b.WriteRune(unicode.ToLower(r))
-		}
+		r := []rune(seg)
+		r[0] = unicode.ToUpper(r[0])
+		b.WriteString(string(r))
 	}
 	return b.String()
 }

@@ -1,0 +1,251 @@
+// Package control implements the ECS operations. It is the only code that
+// writes domain records: each mutating operation is one store.Update (a
+// serializable, durable transaction), and every read is served from an
+// in-memory view that follows the store.
+//
+//	api ──▶ Control.<Operation>(ctx, ns, request)
+//	           │ mutate: store.Update(fn) ──▶ durable ──▶ view.waitRev
+//	           │ read:   view (decoded records, ordered by key)
+//	           ▼
+//	        response or *ecs.Error
+//
+// Errors returned are *ecs.Error for every expected outcome (the api maps
+// them to ECS exceptions); anything else is an internal failure.
+//
+// Key layout (owned here): every record of a namespace lives under
+// "ns/<account>/<region>/", then a kind:
+//
+//	cluster/<name>               clusterRecord
+//	cp/<name>                    capacityProviderRecord
+//	td/<family>!<revision:07d>   taskDefRecord
+//	tdf/<family>                 familyRecord (last revision, counts)
+//	setting/<principal>|<name>   settingRecord
+//	attr/<cluster>/<id>          attributesRecord (custom attributes of a container instance)
+//	ci/<cluster>/<id>            container instances   (later issues)
+//	svc/<cluster>/<name>         services              (later issues)
+//	task/<cluster>/<id>          tasks                 (later issues)
+//
+// and "meta/..." holds server-wide records (the page-token secret).
+package control
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// Config configures Control.
+type Config struct {
+	Store store.Store
+	Log   *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Control implements the ECS verbs. Its methods are safe for concurrent use.
+type Control struct {
+	store  store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	view   *view
+	secret []byte // page-token signing key, persisted under meta/
+
+	// Lifecycle: cancel stops the view follower; wg waits for it.
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New loads the view from the store, starts following it, and returns a
+// ready Control. Close stops it.
+func New(ctx context.Context, cfg Config) (*Control, error) {
+	c := &Control{store: cfg.Store, log: cfg.Log, now: cfg.Now}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.view = newView(decodeRecord, c.log)
+	secret, err := c.loadSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.secret = secret
+	rev, err := c.view.load(ctx, c.store)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.cancel = cancel
+	c.wg.Go(func() { c.view.run(runCtx, c.store, rev) })
+	return c, nil
+}
+
+// Close stops following the store. It does not close the store.
+func (c *Control) Close() error {
+	c.cancel()
+	c.wg.Wait()
+	return nil
+}
+
+const secretKey = "meta/page-token-secret"
+
+func (c *Control) loadSecret(ctx context.Context) ([]byte, error) {
+	var secret []byte
+	// May run more than once: it only reads and writes through tx.
+	_, err := c.store.Update(ctx, func(tx store.Tx) error {
+		kv, err := tx.Get(secretKey)
+		if err == nil {
+			secret = kv.Value
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+		return tx.Put(secretKey, secret)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("control: page secret: %w", err)
+	}
+	return secret, nil
+}
+
+// nsPrefix returns the key prefix of a namespace.
+func nsPrefix(ns ecs.Namespace) string {
+	return "ns/" + ns.Account + "/" + ns.Region + "/"
+}
+
+func keyCluster(ns ecs.Namespace, name string) string { return nsPrefix(ns) + "cluster/" + name }
+func keyCP(ns ecs.Namespace, name string) string      { return nsPrefix(ns) + "cp/" + name }
+func keyFamily(ns ecs.Namespace, family string) string {
+	return nsPrefix(ns) + "tdf/" + family
+}
+func keyTaskDefPrefix(ns ecs.Namespace, family string) string {
+	return nsPrefix(ns) + "td/" + family + "!"
+}
+func keyTaskDef(ns ecs.Namespace, family string, rev int) string {
+	return fmt.Sprintf("%s%07d", keyTaskDefPrefix(ns, family), rev)
+}
+func keySetting(ns ecs.Namespace, principal, name string) string {
+	return nsPrefix(ns) + "setting/" + principal + "|" + name
+}
+func keyAttrs(ns ecs.Namespace, cluster, id string) string {
+	return nsPrefix(ns) + "attr/" + cluster + "/" + id
+}
+func keyInstancePrefix(ns ecs.Namespace, cluster string) string {
+	return nsPrefix(ns) + "ci/" + cluster + "/"
+}
+func keyServicePrefix(ns ecs.Namespace, cluster string) string {
+	return nsPrefix(ns) + "svc/" + cluster + "/"
+}
+func keyTaskPrefix(ns ecs.Namespace, cluster string) string {
+	return nsPrefix(ns) + "task/" + cluster + "/"
+}
+
+// kindOf returns the kind segment of a namespaced key ("cluster", "td", …).
+func kindOf(key string) string {
+	if !strings.HasPrefix(key, "ns/") {
+		return ""
+	}
+	parts := strings.SplitN(key, "/", 5)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[3]
+}
+
+// decodeRecord decodes a stored value by its key's kind. Unknown kinds
+// decode to nil and are not kept in the view.
+func decodeRecord(key string, value []byte) (any, error) {
+	var obj any
+	switch kindOf(key) {
+	case "cluster":
+		obj = new(clusterRecord)
+	case "cp":
+		obj = new(capacityProviderRecord)
+	case "td":
+		obj = new(taskDefRecord)
+	case "tdf":
+		obj = new(familyRecord)
+	case "setting":
+		obj = new(settingRecord)
+	case "attr":
+		obj = new(attributesRecord)
+	case "ci", "svc", "task":
+		obj = new(statusRecord)
+	default:
+		return nil, nil
+	}
+	if err := json.Unmarshal(value, obj); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return obj, nil
+}
+
+// statusRecord is the part of container instance, service and task records
+// this issue's operations look at (cluster deletion, capacity provider use).
+// The later records keep these JSON member names.
+type statusRecord struct {
+	Status               string `json:"status,omitempty"`
+	LastStatus           string `json:"lastStatus,omitempty"`
+	CapacityProviderName string `json:"capacityProviderName,omitempty"`
+	Strategy             []struct {
+		CapacityProvider string `json:"capacityProvider"`
+	} `json:"capacityProviderStrategy,omitempty"`
+}
+
+// tx wraps store.Tx with JSON helpers.
+type tx struct{ store.Tx }
+
+// get decodes the record at key into v; found is false if it is absent.
+func (t tx) get(key string, v any) (bool, error) {
+	kv, err := t.Get(key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(kv.Value, v); err != nil {
+		return false, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// put encodes v at key.
+func (t tx) put(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return t.Put(key, b)
+}
+
+// update runs fn as one durable transaction and waits until the view shows
+// its result, so the caller's next read sees its own write. fn MAY RUN MORE
+// THAN ONCE: it must not touch anything outside t.
+func (c *Control) update(ctx context.Context, fn func(t tx) error) error {
+	rev, err := c.store.Update(ctx, func(stx store.Tx) error { return fn(tx{stx}) })
+	if err != nil {
+		return err
+	}
+	return c.view.waitRev(ctx, rev)
+}
+
+// nowUTC returns the clock's time, truncated to milliseconds (the wire
+// precision) so stored and returned timestamps agree.
+func (c *Control) nowUTC() time.Time { return c.now().UTC().Truncate(time.Millisecond) }
+
+func itoa(n int) string { return strconv.Itoa(n) }

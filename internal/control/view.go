@@ -1,0 +1,218 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/btree"
+
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// item is one decoded record in the view. Objects in the view are immutable:
+// readers may keep them, nobody mutates them.
+type item struct {
+	key    string
+	obj    any
+	modRev store.Rev
+}
+
+func itemLess(a, b item) bool { return a.key < b.key }
+
+// view is the in-memory, ordered, decoded copy of the store that serves every
+// read. It is fed only by the store's Watch, so it always reflects a prefix
+// of the committed history; waitRev lets a writer read its own write.
+//
+//	store ──Watch──▶ run() ──apply──▶ tree (btree by key)
+//	                                   ▲
+//	Describe*/List* ── rlock ──────────┘
+type view struct {
+	decode func(key string, value []byte) (any, error)
+	log    *slog.Logger
+
+	mu      sync.RWMutex
+	tree    *btree.BTreeG[item]
+	rev     store.Rev
+	changed chan struct{} // closed and replaced whenever rev advances
+}
+
+func newView(decode func(string, []byte) (any, error), log *slog.Logger) *view {
+	return &view{
+		decode:  decode,
+		log:     log,
+		tree:    btree.NewG(32, itemLess),
+		changed: make(chan struct{}),
+	}
+}
+
+// load replaces the view's content with a full listing of the store and
+// returns the revision it reflects.
+func (v *view) load(ctx context.Context, s store.Store) (store.Rev, error) {
+	rev, err := s.Rev(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("view: rev: %w", err)
+	}
+	tree := btree.NewG(32, itemLess)
+	err = s.View(ctx, func(r store.Reader) error {
+		return r.List("", "", func(kv store.KV) error {
+			obj, err := v.decode(kv.Key, kv.Value)
+			if err != nil {
+				v.log.Warn("view: undecodable record skipped", "key", kv.Key, "err", err)
+				return nil
+			}
+			if obj != nil {
+				tree.ReplaceOrInsert(item{key: kv.Key, obj: obj, modRev: kv.ModRev})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("view: list: %w", err)
+	}
+	v.mu.Lock()
+	v.tree = tree
+	if rev > v.rev {
+		v.rev = rev
+	}
+	close(v.changed)
+	v.changed = make(chan struct{})
+	v.mu.Unlock()
+	return rev, nil
+}
+
+// run follows the store from rev until ctx ends, re-listing whenever the
+// watch is lost. It is owned by Control and stopped by cancelling ctx.
+func (v *view) run(ctx context.Context, s store.Store, rev store.Rev) {
+	for ctx.Err() == nil {
+		ch, err := s.Watch(ctx, "", rev)
+		if err == nil {
+			for ev := range ch {
+				v.apply(ev)
+				rev = ev.KV.ModRev
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil && !errors.Is(err, store.ErrCompacted) {
+			v.log.Warn("view: watch failed; re-listing", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		// The watch ended (we fell behind, or history was compacted):
+		// re-list and follow again from the listing's revision.
+		r, err := v.load(ctx, s)
+		if err != nil {
+			v.log.Warn("view: re-list failed", "err", err)
+			continue
+		}
+		rev = r
+	}
+}
+
+// apply folds one event into the view. Events at or below the revision an
+// item already has are ignored, so a replay after a listing is harmless.
+func (v *view) apply(ev store.Event) {
+	var obj any
+	if ev.Type == store.EventPut {
+		o, err := v.decode(ev.KV.Key, ev.KV.Value)
+		if err != nil {
+			v.log.Warn("view: undecodable record skipped", "key", ev.KV.Key, "err", err)
+		}
+		obj = o
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if old, ok := v.tree.Get(item{key: ev.KV.Key}); !ok || old.modRev < ev.KV.ModRev {
+		if obj == nil {
+			v.tree.Delete(item{key: ev.KV.Key})
+		} else {
+			v.tree.ReplaceOrInsert(item{key: ev.KV.Key, obj: obj, modRev: ev.KV.ModRev})
+		}
+	}
+	if ev.KV.ModRev > v.rev {
+		v.rev = ev.KV.ModRev
+		close(v.changed)
+		v.changed = make(chan struct{})
+	}
+}
+
+// waitRev blocks until the view reflects rev (read-your-writes).
+func (v *view) waitRev(ctx context.Context, rev store.Rev) error {
+	for {
+		v.mu.RLock()
+		cur, ch := v.rev, v.changed
+		v.mu.RUnlock()
+		if cur >= rev {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// get returns the object at key, or nil.
+func (v *view) get(key string) any {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	it, ok := v.tree.Get(item{key: key})
+	if !ok {
+		return nil
+	}
+	return it.obj
+}
+
+// scan calls fn for the objects under prefix in key order (descending when
+// desc), starting strictly after `after` ("" = from the start). fn returns
+// false to stop. fn runs under the view's read lock and must not call back
+// into the view.
+func (v *view) scan(prefix, after string, desc bool, fn func(key string, obj any) bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	visit := func(it item) bool {
+		if !strings.HasPrefix(it.key, prefix) {
+			return false
+		}
+		if after != "" && it.key == after {
+			return true
+		}
+		return fn(it.key, it.obj)
+	}
+	if !desc {
+		start := prefix
+		if after != "" && after > prefix {
+			start = after
+		}
+		v.tree.AscendGreaterOrEqual(item{key: start}, visit)
+		return
+	}
+	if after != "" {
+		v.tree.DescendLessOrEqual(item{key: after}, visit)
+		return
+	}
+	// The largest key with this prefix sorts below prefix+"\xff".
+	v.tree.DescendLessOrEqual(item{key: prefix + "\xff"}, visit)
+}
+
+// count returns how many objects under prefix satisfy fn.
+func (v *view) count(prefix string, fn func(obj any) bool) int {
+	n := 0
+	v.scan(prefix, "", false, func(_ string, obj any) bool {
+		if fn(obj) {
+			n++
+		}
+		return true
+	})
+	return n
+}

@@ -1,0 +1,219 @@
+// Package server assembles `berth server`: it opens the store, builds
+// control and the API, and serves HTTP until closed. The end-to-end tests
+// start the same Main on 127.0.0.1:0.
+//
+//	Start: store (bolt | etcd) → control (view loaded) → api → listener
+//	Close: stop accepting, finish in-flight requests → control → store
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/bolt"
+)
+
+// Config is the configuration of `berth server`.
+type Config struct {
+	Listen          string   // host:port; port 0 picks a free port
+	DataDir         string   // bolt data directory
+	Store           string   // "bolt" (default) or "etcd"
+	EtcdEndpoints   []string // with Store "etcd"
+	EtcdPrefix      string   // key prefix in etcd; default "/berth/"
+	DefaultRegion   string   // default "us-east-1"
+	DefaultAccount  string   // 12 digits; default "000000000000"
+	Auth            api.AuthMode
+	CredentialsFile string
+	Log             *slog.Logger
+	// ShutdownTimeout bounds how long Close waits for in-flight requests.
+	ShutdownTimeout time.Duration
+}
+
+// Main is a running server.
+type Main struct {
+	cfg     Config
+	log     *slog.Logger
+	store   store.Store
+	etcdCli *clientv3.Client
+	control *control.Control
+	http    *http.Server
+	ln      net.Listener
+
+	// serveErr receives the result of the serving goroutine; wg tracks it.
+	serveErr chan error
+	wg       sync.WaitGroup
+	once     sync.Once
+}
+
+// Start opens everything and starts serving. The caller must Close.
+func Start(ctx context.Context, cfg Config) (*Main, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:8080"
+	}
+	if cfg.Store == "" {
+		cfg.Store = "bolt"
+	}
+	if cfg.DefaultRegion == "" {
+		cfg.DefaultRegion = "us-east-1"
+	}
+	if cfg.DefaultAccount == "" {
+		cfg.DefaultAccount = "000000000000"
+	}
+	if cfg.EtcdPrefix == "" {
+		cfg.EtcdPrefix = "/berth/"
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	m := &Main{cfg: cfg, log: cfg.Log, serveErr: make(chan error, 1)}
+	if err := m.open(ctx); err != nil {
+		m.closeBackends()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Main) open(ctx context.Context) error {
+	var creds []api.Credential
+	if m.cfg.CredentialsFile != "" {
+		c, err := api.LoadCredentials(m.cfg.CredentialsFile)
+		if err != nil {
+			return err
+		}
+		creds = c
+	}
+	switch m.cfg.Store {
+	case "bolt":
+		if m.cfg.DataDir == "" {
+			return errors.New("server: --data-dir is required with the bolt store")
+		}
+		if err := os.MkdirAll(m.cfg.DataDir, 0o755); err != nil {
+			return fmt.Errorf("server: data dir: %w", err)
+		}
+		s, err := bolt.Open(filepath.Join(m.cfg.DataDir, "berth.db"), bolt.Options{})
+		if err != nil {
+			return fmt.Errorf("server: open bolt store: %w", err)
+		}
+		m.store = s
+	case "etcd":
+		if len(m.cfg.EtcdEndpoints) == 0 {
+			return errors.New("server: --etcd-endpoints is required with the etcd store")
+		}
+		if err := m.openEtcd(ctx); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("server: unknown store %q (want bolt or etcd)", m.cfg.Store)
+	}
+	c, err := control.New(ctx, control.Config{Store: m.store, Log: m.log})
+	if err != nil {
+		return err
+	}
+	m.control = c
+	h, err := api.New(api.Config{
+		Control:        c,
+		Log:            m.log,
+		DefaultRegion:  m.cfg.DefaultRegion,
+		DefaultAccount: m.cfg.DefaultAccount,
+		Auth:           m.cfg.Auth,
+		Credentials:    creds,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	m.ln = ln
+	m.http = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	m.wg.Go(func() {
+		err := m.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		m.serveErr <- err
+	})
+	return nil
+}
+
+// Addr returns the bound address, host:port.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// URL returns the server's base URL.
+func (m *Main) URL() string { return "http://" + m.Addr() }
+
+// Wait blocks until the HTTP server stops on its own (an error) or ctx ends.
+func (m *Main) Wait(ctx context.Context) error {
+	select {
+	case err := <-m.serveErr:
+		m.serveErr <- err // keep it for Close
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Close stops accepting connections, lets in-flight requests finish (up to
+// the shutdown timeout), then closes control and the store, in that order.
+// Every request acknowledged before Close is durable.
+func (m *Main) Close() error {
+	var err error
+	m.once.Do(func() {
+		if m.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
+			err = m.http.Shutdown(ctx)
+			cancel()
+			m.wg.Wait()
+		}
+		err = errors.Join(err, m.closeBackends())
+	})
+	return err
+}
+
+func (m *Main) closeBackends() error {
+	var err error
+	if m.control != nil {
+		err = errors.Join(err, m.control.Close())
+	}
+	if m.store != nil {
+		err = errors.Join(err, m.store.Close())
+	}
+	if m.etcdCli != nil {
+		err = errors.Join(err, m.etcdCli.Close())
+	}
+	return err
+}
+
+// SplitList splits a comma-separated flag value.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
