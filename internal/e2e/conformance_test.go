@@ -31,12 +31,12 @@ type botocoreModel struct {
 }
 
 type modelShape struct {
-	Type     string                       `json:"type"`
+	Type     string                            `json:"type"`
 	Members  map[string]struct{ Shape string } `json:"members"`
-	Member   *struct{ Shape string }      `json:"member"`
-	Value    *struct{ Shape string }      `json:"value"`
-	Enum     []string                     `json:"enum"`
-	Document bool                         `json:"document"`
+	Member   *struct{ Shape string }           `json:"member"`
+	Value    *struct{ Shape string }           `json:"value"`
+	Enum     []string                          `json:"enum"`
+	Document bool                              `json:"document"`
 }
 
 // loadBotocoreModel reads the ECS model shipped in the machine's botocore.

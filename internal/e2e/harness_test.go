@@ -5,13 +5,16 @@ package e2e
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/server"
@@ -103,4 +106,53 @@ func must[T any](t *testing.T, v T, err error) T {
 		t.Fatalf("unexpected error: %v", err)
 	}
 	return v
+}
+
+// skipValidation turns off the SDK's client-side check of required members
+// for one call, so that a request the SDK would refuse reaches the server
+// and its model validation is exercised. Pass it as a per-call option.
+func skipValidation(o *ecs.Options) {
+	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+		_, _ = s.Initialize.Remove("OperationInputValidation")
+		return nil
+	})
+}
+
+// wantMsg checks the API error message of err.
+func wantMsg(t *testing.T, err error, msg string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want an API error with message %q, got %v", msg, err)
+	}
+	if got := ae.ErrorMessage(); got != msg {
+		t.Fatalf("message:\n got %q\nwant %q", got, msg)
+	}
+}
+
+// wantMsgContains checks that the API error message of err contains sub.
+func wantMsgContains(t *testing.T, err error, sub string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want an API error with a message containing %q, got %v", sub, err)
+	}
+	if !strings.Contains(ae.ErrorMessage(), sub) {
+		t.Fatalf("message %q does not contain %q", ae.ErrorMessage(), sub)
+	}
+}
+
+// httpStatus returns the HTTP status of a failed SDK call (0 if none).
+func httpStatus(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// accountClient is a client (auth none) whose 12-digit access key id selects
+// its own account, so that tests sharing a server do not see each other.
+func accountClient(m *server.Main, account string) *ecs.Client {
+	return client(m, account, "secret", "us-east-1")
 }

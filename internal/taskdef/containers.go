@@ -25,7 +25,7 @@ func (d *def) checkContainers() *ecs.Error {
 		for _, check := range [...]func(*wire.ContainerDefinition) *ecs.Error{
 			d.checkResources,
 			d.checkPorts,
-			d.checkLinks,
+			d.checkNetworkSettings,
 			d.checkHealthCheck,
 			d.checkMounts,
 		} {
@@ -58,9 +58,10 @@ func (d *def) checkResources(c *wire.ContainerDefinition) *ecs.Error {
 	return nil
 }
 
-// checkLinks allows links only in bridge mode and only to containers of the
-// task; it also refuses hostname in awsvpc mode.
-func (d *def) checkLinks(c *wire.ContainerDefinition) *ecs.Error {
+// checkNetworkSettings applies the network-mode rules that are not about
+// ports: hostname is refused in awsvpc mode, links are allowed only in
+// bridge mode and only to containers of the task.
+func (d *def) checkNetworkSettings(c *wire.ContainerDefinition) *ecs.Error {
 	mode := d.mode()
 	if c.Hostname != nil && mode == modeAwsvpc {
 		return clientErr(msgHostnameAwsvpc)

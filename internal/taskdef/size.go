@@ -11,7 +11,9 @@ const (
 	// definition may hold.
 	MaxContainers = 10
 	// MaxDefinitionSize is the largest accepted task definition, in bytes
-	// of its JSON encoding.
+	// of its JSON encoding [doc: 64 KiB; aws: "Max allowed length is
+	// '65536' bytes."]. Which bytes ECS counts is not documented; Berth
+	// counts the request's JSON encoding without its tags [impl].
 	MaxDefinitionSize = 65536
 	// MinTaskCPU and MaxTaskCPU bound task-level cpu (CPU units) on every
 	// launch type: 0.125 to 192 vCPU [doc].
@@ -65,12 +67,12 @@ func ParseMemory(s string) (mib int, ok bool) {
 }
 
 // parseScaled reads an unsigned decimal ("12", "0.25", ".5", "2.") and
-// returns it multiplied by scale, which must come out whole. At most nine
-// digits before the point and six after it are allowed, so no step can
+// returns it multiplied by scale, which must come out whole. At most ten
+// digits before the point and five after it are allowed, so no step can
 // overflow.
 func parseScaled(s string, scale int) (int, bool) {
 	whole, frac, hasPoint := strings.Cut(s, ".")
-	if whole == "" && frac == "" || len(whole) > 9 || len(frac) > 6 {
+	if whole == "" && frac == "" || len(whole) > 10 || len(frac) > 5 {
 		return 0, false
 	}
 	if hasPoint && scale == 1 {
