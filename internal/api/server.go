@@ -289,6 +289,11 @@ func (s *Server) authenticate(r *http.Request, body []byte) (ecs.Namespace, erro
 	if !known {
 		return ns, ecs.Errorf(ecs.UnrecognizedClient, "The security token included in the request is invalid.")
 	}
+	// An unsigned payload would leave the body unauthenticated; the ECS API
+	// always signs its JSON body.
+	if len(body) > 0 && r.Header.Get("X-Amz-Content-Sha256") == sigv4.UnsignedPayload {
+		return ns, ecs.Errorf(ecs.InvalidSignature, "The request body must be signed (UNSIGNED-PAYLOAD is not accepted).")
+	}
 	switch err := sigv4.Verify(r, body, cred, key.SecretAccessKey, s.now()); {
 	case err == nil:
 		return ns, nil

@@ -193,7 +193,7 @@ func (c *Control) ListAttributes(ctx context.Context, ns ecs.Namespace, in *wire
 		return nil, err
 	}
 	cluster := wire.Val(cl.ClusterName)
-	filter := cluster + "|" + wire.Val(in.AttributeName) + "|" + wire.Val(in.AttributeValue)
+	filter := nsPrefix(ns) + cluster + "|" + wire.Val(in.AttributeName) + "|" + wire.Val(in.AttributeValue)
 	after, err := c.decodeToken("ListAttributes", filter, in.NextToken)
 	if err != nil {
 		return nil, err

@@ -374,7 +374,7 @@ func (c *Control) DescribeCapacityProviders(ctx context.Context, ns ecs.Namespac
 	}
 	// The built-ins sort before every stored provider: their page keys are
 	// "!FARGATE" and "!FARGATE_SPOT" ('!' sorts below every name character).
-	after, err := c.decodeToken("DescribeCapacityProviders", "", in.NextToken)
+	after, err := c.decodeToken("DescribeCapacityProviders", nsPrefix(ns), in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +385,7 @@ func (c *Control) DescribeCapacityProviders(ctx context.Context, ns ecs.Namespac
 			continue
 		}
 		if len(out.CapacityProviders) == n {
-			t := c.encodeToken("DescribeCapacityProviders", "", last)
+			t := c.encodeToken("DescribeCapacityProviders", nsPrefix(ns), last)
 			out.NextToken = &t
 			return out, nil
 		}
@@ -411,7 +411,7 @@ func (c *Control) DescribeCapacityProviders(ctx context.Context, ns ecs.Namespac
 		return true
 	})
 	if more {
-		t := c.encodeToken("DescribeCapacityProviders", "", last)
+		t := c.encodeToken("DescribeCapacityProviders", nsPrefix(ns), last)
 		out.NextToken = &t
 	}
 	return out, nil

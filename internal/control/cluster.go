@@ -231,9 +231,18 @@ type clusterCounts struct {
 	servicesByLaunch                      map[string][2]int // launch type → active, draining
 }
 
-// clusterCounts derives the counts of a cluster from the view.
+// clusterCounts derives the counts of a cluster from the view (spec §9.3):
+// instances ACTIVE or DRAINING; services ACTIVE (the statistics also count
+// DRAINING ones); tasks whose lastStatus is RUNNING, or PENDING. Tasks in
+// the other states (PROVISIONING, ACTIVATING, DEACTIVATING, …) count in
+// neither.
 func (c *Control) clusterCounts(ns ecs.Namespace, cluster string) clusterCounts {
 	cc := clusterCounts{byLaunch: map[string][2]int{}, servicesByLaunch: map[string][2]int{}}
+	bump := func(m map[string][2]int, launchType string, i int) {
+		v := m[launchType]
+		v[i]++
+		m[launchType] = v
+	}
 	c.view.scan(keyInstancePrefix(ns, cluster), "", false, func(_ string, obj any) bool {
 		if r, ok := obj.(*statusRecord); ok && (r.Status == "ACTIVE" || r.Status == "DRAINING") {
 			cc.instances++
@@ -241,8 +250,14 @@ func (c *Control) clusterCounts(ns ecs.Namespace, cluster string) clusterCounts 
 		return true
 	})
 	c.view.scan(keyServicePrefix(ns, cluster), "", false, func(_ string, obj any) bool {
-		if r, ok := obj.(*statusRecord); ok && r.Status == "ACTIVE" {
-			cc.services++
+		if r, ok := obj.(*statusRecord); ok {
+			switch r.Status {
+			case "ACTIVE":
+				cc.services++
+				bump(cc.servicesByLaunch, r.launchType(), 0)
+			case "DRAINING":
+				bump(cc.servicesByLaunch, r.launchType(), 1)
+			}
 		}
 		return true
 	})
@@ -251,9 +266,10 @@ func (c *Control) clusterCounts(ns ecs.Namespace, cluster string) clusterCounts 
 			switch r.LastStatus {
 			case "RUNNING":
 				cc.running++
-			case "STOPPED", "DELETED":
-			default:
+				bump(cc.byLaunch, r.launchType(), 0)
+			case "PENDING":
 				cc.pending++
+				bump(cc.byLaunch, r.launchType(), 1)
 			}
 		}
 		return true

@@ -200,10 +200,28 @@ func decodeRecord(key string, value []byte) (any, error) {
 type statusRecord struct {
 	Status               string `json:"status,omitempty"`
 	LastStatus           string `json:"lastStatus,omitempty"`
+	LaunchType           string `json:"launchType,omitempty"`
 	CapacityProviderName string `json:"capacityProviderName,omitempty"`
 	Strategy             []struct {
 		CapacityProvider string `json:"capacityProvider"`
 	} `json:"capacityProviderStrategy,omitempty"`
+}
+
+// launchType returns the launch type a task or service counts under in the
+// cluster statistics: its launchType, else FARGATE when it runs on (or its
+// strategy starts with) a Fargate capacity provider, else EC2.
+func (r *statusRecord) launchType() string {
+	if r.LaunchType != "" {
+		return r.LaunchType
+	}
+	provider := r.CapacityProviderName
+	if provider == "" && len(r.Strategy) > 0 {
+		provider = r.Strategy[0].CapacityProvider
+	}
+	if isFargateProvider(provider) {
+		return "FARGATE"
+	}
+	return "EC2"
 }
 
 // tx wraps store.Tx with JSON helpers.

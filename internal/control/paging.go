@@ -14,8 +14,11 @@ import (
 // a dot, and a truncated HMAC-SHA256 of that under the server's persisted
 // secret. It names the last key returned, so it stays valid (and stable)
 // while records are added or removed, and across server restarts. A token
-// used with another operation or other filters, or altered, is refused with
-// InvalidParameterException, as ECS refuses a foreign nextToken.
+// used with another operation, other filters or in another namespace
+// (account or region), or altered, is refused with
+// InvalidParameterException, as ECS refuses a foreign nextToken. The
+// namespace is bound by the last key (page) or by the filter (callers that
+// keep something else in the token put nsPrefix in their filter).
 type pageToken struct {
 	Op     string `json:"o"`
 	Filter string `json:"f"`
@@ -74,6 +77,10 @@ func page[T any](c *Control, op, filter string, token *string, n int, prefix str
 	after, err := c.decodeToken(op, filter, token)
 	if err != nil {
 		return nil, nil, err
+	}
+	if after != "" && !strings.HasPrefix(after, prefix) {
+		// A token of the same op and filter from another namespace.
+		return nil, nil, ecs.Errorf(ecs.InvalidParameter, "Invalid nextToken.")
 	}
 	out := make([]T, 0, n)
 	var last string

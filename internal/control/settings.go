@@ -177,7 +177,7 @@ func (c *Control) ListAccountSettings(ctx context.Context, ns ecs.Namespace, in 
 	if err != nil {
 		return nil, err
 	}
-	filter := string(wire.Val(in.Name)) + "|" + wire.Val(in.Value) + "|" + principal
+	filter := nsPrefix(ns) + "|" + string(wire.Val(in.Name)) + "|" + wire.Val(in.Value) + "|" + principal
 	if wire.Val(in.EffectiveSettings) {
 		filter += "|effective"
 	}

@@ -93,6 +93,9 @@ type Store struct {
 	// blocked on a slow consumer give up on it.
 	done chan struct{}
 
+	// Counters for Stats, written by the committer.
+	commits, written atomic.Uint64
+
 	commitWG sync.WaitGroup // the committer goroutine
 	watchWG  sync.WaitGroup // one goroutine per watcher
 
@@ -102,8 +105,9 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the store file at path and starts its
-// committer. The caller must Close the Store.
+// Open opens the store file at path, creating it if needed (its directory
+// must exist), and starts the committer. It waits up to Options.OpenTimeout
+// for another process's lock on the file. The caller must Close the Store.
 func Open(path string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
@@ -156,6 +160,21 @@ func (s *Store) init() error {
 		return fmt.Errorf("bolt: init: %w", err)
 	}
 	return nil
+}
+
+// Stats counts the work a Store has done since Open.
+type Stats struct {
+	// Commits is the number of durable bbolt commits (each one fsync).
+	Commits uint64
+	// Updates is the number of writing Updates those commits carried.
+	// Updates/Commits is the average group-commit size.
+	Updates uint64
+}
+
+// Stats returns the counters; they are read atomically one by one, so
+// they may be a commit apart.
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.commits.Load(), Updates: s.written.Load()}
 }
 
 // View runs fn on a bbolt read transaction. It never waits for Updates.

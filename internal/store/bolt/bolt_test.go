@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,80 +96,6 @@ func TestStore_Reopen_KeepsCompaction(t *testing.T) {
 		if ev := <-ch; ev.KV.ModRev != want {
 			t.Fatalf("replayed rev %d, want %d", ev.KV.ModRev, want)
 		}
-	}
-}
-
-// Ensure that the fns of one group commit are isolated: a failing fn loses
-// only its own writes, later fns see earlier fns' writes, and each writing
-// fn gets its own consecutive revision.
-func TestStore_Update_BatchIsolation(t *testing.T) {
-	s := mustOpen(t, filepath.Join(t.TempDir(), "berth.db"), bolt.Options{})
-	ctx := t.Context()
-	release := make(chan struct{})
-	entered := make(chan struct{})
-	type res struct {
-		rev store.Rev
-		err error
-		val string
-	}
-	results := make([]res, 4)
-	var wg sync.WaitGroup
-	errBoom := errors.New("boom")
-	fns := []func(store.Tx) (string, error){
-		func(tx store.Tx) (string, error) { // A: holds the committer until B, C, D queue up
-			close(entered)
-			<-release
-			return "", tx.Put("a", []byte("A"))
-		},
-		func(tx store.Tx) (string, error) { // B: writes, then fails
-			if err := tx.Put("b", []byte("B")); err != nil {
-				return "", err
-			}
-			return "", errBoom
-		},
-		func(tx store.Tx) (string, error) { // C: writes after reading A's write
-			kv, err := tx.Get("a")
-			if err != nil {
-				return "", err
-			}
-			return "", tx.Put("c", append(kv.Value, 'C'))
-		},
-		func(tx store.Tx) (string, error) { // D: reads only
-			kv, err := tx.Get("c")
-			if err != nil {
-				return "", err
-			}
-			_, errB := tx.Get("b")
-			return string(kv.Value) + "/" + fmt.Sprint(errors.Is(errB, store.ErrNotFound)), nil
-		},
-	}
-	for i, fn := range fns {
-		wg.Go(func() {
-			var val string
-			r, err := s.Update(ctx, func(tx store.Tx) error {
-				var err error
-				val, err = fn(tx)
-				return err
-			})
-			results[i] = res{r, err, val}
-		})
-		if i == 0 {
-			<-entered
-		}
-		time.Sleep(20 * time.Millisecond) // let it queue, in order
-	}
-	close(release)
-	wg.Wait()
-
-	a, b, c, d := results[0], results[1], results[2], results[3]
-	if a.err != nil || c.err != nil || d.err != nil || !errors.Is(b.err, errBoom) {
-		t.Fatalf("errors = %v, %v, %v, %v; want nil, boom, nil, nil", a.err, b.err, c.err, d.err)
-	}
-	if c.rev != a.rev+1 || d.rev != c.rev {
-		t.Fatalf("revs A=%d C=%d D=%d; want C=A+1, D=C", a.rev, c.rev, d.rev)
-	}
-	if d.val != "AC/true" {
-		t.Fatalf("D read %q, want AC/true", d.val)
 	}
 }
 
@@ -324,4 +251,35 @@ func crashChild(path string) {
 		}()
 	}
 	select {}
+}
+
+// Ensure that Close stops every goroutine the Store started, watchers
+// included.
+func TestStore_Close_NoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "berth.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 5 {
+		if _, err := s.Watch(ctx, fmt.Sprint(i), 0); err != nil { // never read
+			t.Fatal(err)
+		}
+		if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.Put(fmt.Sprint(i), nil) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A goroutine that has called wg.Done may take a moment to exit.
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines after Close, %d before Open\n%s", after, before, buf[:runtime.Stack(buf, true)])
+	}
 }

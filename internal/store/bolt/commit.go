@@ -148,6 +148,8 @@ func (s *Store) commitBatch(first *request) {
 		s.failBatch(b, fmt.Errorf("bolt: commit: %w", err))
 		return
 	}
+	s.commits.Add(1)
+	s.written.Add(uint64(b.rev - s.diskRev))
 	s.diskRev, s.diskCompacted = b.rev, compacted
 	s.publish(b.rev, compacted, b.events)
 	s.reply(b)

@@ -38,6 +38,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, after store.Rev) (<-ch
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	after = max(after, 0)
 	w := &watcher{prefix: prefix, live: make(chan []store.Event, s.opts.WatchQueue)}
 	out := make(chan store.Event, s.opts.WatchBuffer)
 

@@ -35,8 +35,9 @@
 //     value and zero CreateRev and ModRev. Deleting a key reads it first,
 //     so that deleting a missing key writes nothing.
 //   - Watch is a native etcd watch from after+1. If etcd has compacted that
-//     revision Watch returns store.ErrCompacted. The channel is closed when
-//     ctx ends, the Store closes, etcd cancels the watch (compaction, lost
-//     leader), or the consumer falls Options.WatchBuffer events behind.
+//     revision Watch returns store.ErrCompacted. Replayed history is paced
+//     by the consumer. The channel is closed when ctx ends, the Store
+//     closes, etcd cancels the watch (compaction, lost leader), or the
+//     consumer falls Options.WatchQueue live revisions behind.
 //   - Close does not close the client, which the caller owns.
 package etcd

@@ -36,8 +36,10 @@ type Options struct {
 	MaxCompares int
 	// PageSize is how many keys List fetches per request. Default 256.
 	PageSize int
-	// WatchBuffer is the capacity of the channel Watch returns; a consumer
-	// that lets it fill up is dropped. Default 1,024.
+	// WatchQueue is how many live revisions a watcher may fall behind (on
+	// top of its channel) before it is dropped. Default 1,024.
+	WatchQueue int
+	// WatchBuffer is the capacity of the channel Watch returns. Default 256.
 	WatchBuffer int
 }
 
@@ -50,7 +52,8 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxAttempts, 100)
 	def(&o.MaxCompares, 128)
 	def(&o.PageSize, 256)
-	def(&o.WatchBuffer, 1_024)
+	def(&o.WatchQueue, 1_024)
+	def(&o.WatchBuffer, 256)
 	return o
 }
 

@@ -20,7 +20,7 @@ const testPrefix = "/berth/"
 // testOptions make the whole-store fallback and watcher drops cheap to
 // provoke.
 func testOptions() etcd.Options {
-	return etcd.Options{MaxCompares: 16, PageSize: 8, WatchBuffer: 64}
+	return etcd.Options{MaxCompares: 16, PageSize: 8, WatchQueue: 256, WatchBuffer: 64}
 }
 
 // mustNew creates a client and a Store on endpoints, both closed at cleanup.
@@ -63,7 +63,9 @@ func TestStore_Conformance(t *testing.T) {
 				t.Fatalf("Compact: %v", err)
 			}
 		},
-		DropAfter: opts.WatchBuffer + 16,
+		// A watcher that never reads holds WatchBuffer events in its channel
+		// and WatchQueue live revisions queued.
+		DropAfter: opts.WatchBuffer + opts.WatchQueue + 16,
 	})
 }
 

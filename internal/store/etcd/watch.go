@@ -14,14 +14,17 @@ import (
 )
 
 // Watch streams the events of keys under prefix with revision > after,
-// from a native etcd watch. See the package comment for when the channel
-// closes.
+// from a native etcd watch. Events up to the revision current at the call
+// are a replay, paced by the consumer; later ones are live, and a consumer
+// more than Options.WatchQueue live revisions behind is dropped. See the
+// package comment for when else the channel closes.
 func (s *Store) Watch(ctx context.Context, prefix string, after store.Rev) (<-chan store.Event, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	after = max(after, 0)
-	if err := s.retained(ctx, after); err != nil {
+	head, err := s.retained(ctx, after)
+	if err != nil {
 		return nil, err
 	}
 
@@ -40,40 +43,95 @@ func (s *Store) Watch(ctx context.Context, prefix string, after store.Rev) (<-ch
 		defer close(out)
 		defer stop()
 		defer cancel()
-		s.forward(wch, out)
+		s.forward(wctx.Done(), wch, out, head)
 	})
 	return out, nil
 }
 
-// retained returns store.ErrCompacted if etcd no longer has the revisions
-// just after `after`. A read at a revision fails exactly when a watch from
-// it would.
-func (s *Store) retained(ctx context.Context, after store.Rev) error {
-	_, err := s.cli.Get(ctx, s.delKey, clientv3.WithRev(int64(after)+1), clientv3.WithCountOnly())
+// retained returns etcd's current revision, or store.ErrCompacted if etcd
+// no longer has the revisions just after `after`. A read at a revision
+// fails exactly when a watch from it would.
+func (s *Store) retained(ctx context.Context, after store.Rev) (store.Rev, error) {
+	resp, err := s.cli.Get(ctx, s.delKey, clientv3.WithRev(int64(after)+1), clientv3.WithCountOnly())
 	switch {
-	case err == nil, errors.Is(err, rpctypes.ErrFutureRev):
-		return nil
+	case err == nil:
+		return store.Rev(resp.Header.Revision), nil
+	case errors.Is(err, rpctypes.ErrFutureRev):
+		return after, nil
 	case errors.Is(err, rpctypes.ErrCompacted):
-		return fmt.Errorf("etcd: watch after %d: %w", after, store.ErrCompacted)
+		return 0, fmt.Errorf("etcd: watch after %d: %w", after, store.ErrCompacted)
 	default:
-		return fmt.Errorf("etcd: watch: %w", err)
+		return 0, fmt.Errorf("etcd: watch: %w", err)
 	}
 }
 
-// forward translates etcd's watch responses into events on out until the
-// watch ends or out is full (the consumer is too slow and is dropped).
-func (s *Store) forward(wch clientv3.WatchChan, out chan<- store.Event) {
-	for resp := range wch {
-		if resp.Canceled || resp.Err() != nil {
-			return
+// forward moves events from etcd's watch to out until the watch ends or
+// the consumer falls too far behind. It queues what out cannot take yet:
+// replayed revisions (<= head) up to WatchQueue of them, after which it
+// stops reading from etcd until the consumer catches up; live revisions
+// up to WatchQueue, after which it drops the consumer.
+func (s *Store) forward(done <-chan struct{}, wch clientv3.WatchChan, out chan<- store.Event, head store.Rev) {
+	q := evQueue{head: head}
+	for {
+		recv := wch
+		if q.replayRevs >= s.opts.WatchQueue {
+			recv = nil
 		}
-		for _, ev := range resp.Events {
-			select {
-			case out <- s.event(ev):
-			default:
+		var send chan<- store.Event
+		var first store.Event
+		if len(q.evs) > 0 {
+			send, first = out, q.evs[0]
+		}
+		select {
+		case resp, ok := <-recv:
+			if !ok || resp.Canceled || resp.Err() != nil {
 				return
 			}
+			for _, ev := range resp.Events {
+				q.push(s.event(ev))
+			}
+			if q.liveRevs > s.opts.WatchQueue {
+				return
+			}
+		case send <- first:
+			q.pop()
+		case <-done:
+			return
 		}
+	}
+}
+
+// evQueue is a watcher's backlog, counting the distinct revisions it holds
+// on each side of head.
+type evQueue struct {
+	head                 store.Rev
+	evs                  []store.Event
+	replayRevs, liveRevs int
+}
+
+func (q *evQueue) push(ev store.Event) {
+	if n := len(q.evs); n == 0 || q.evs[n-1].KV.ModRev != ev.KV.ModRev {
+		q.count(ev.KV.ModRev, 1)
+	}
+	q.evs = append(q.evs, ev)
+}
+
+func (q *evQueue) pop() {
+	ev := q.evs[0]
+	q.evs = q.evs[1:]
+	if len(q.evs) == 0 {
+		q.evs = nil
+	}
+	if len(q.evs) == 0 || q.evs[0].KV.ModRev != ev.KV.ModRev {
+		q.count(ev.KV.ModRev, -1)
+	}
+}
+
+func (q *evQueue) count(rev store.Rev, d int) {
+	if rev <= q.head {
+		q.replayRevs += d
+	} else {
+		q.liveRevs += d
 	}
 }
 

@@ -13,7 +13,6 @@
 package etcdtest
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"testing"
@@ -124,15 +123,4 @@ func NewClient(t testing.TB, endpoints []string) *clientv3.Client {
 	}
 	t.Cleanup(func() { _ = cli.Close() })
 	return cli
-}
-
-// Ping fails the test unless the server at endpoints answers within a few
-// seconds.
-func Ping(t testing.TB, cli *clientv3.Client) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := cli.Get(ctx, "etcdtest-ping"); err != nil {
-		t.Fatalf("etcdtest: ping: %v", err)
-	}
 }
