@@ -179,7 +179,7 @@ func (c *Control) DeleteAttributes(ctx context.Context, ns ecs.Namespace, in *wi
 // ListAttributes lists the custom attributes of a cluster's container
 // instances, one entry per (attribute, instance), optionally filtered by
 // name and value (a value filter needs a name filter). Paginated 1–100,
-// default 100.
+// default 100. An INACTIVE cluster is InvalidParameterException.
 func (c *Control) ListAttributes(ctx context.Context, ns ecs.Namespace, in *wire.ListAttributesRequest) (*wire.ListAttributesResponse, error) {
 	if in.AttributeValue != nil && in.AttributeName == nil {
 		return nil, ecs.Errorf(ecs.InvalidParameter, "attributeName must be specified when attributeValue is specified.")
@@ -191,6 +191,10 @@ func (c *Control) ListAttributes(ctx context.Context, ns ecs.Namespace, in *wire
 	cl, _, err := c.lookupCluster(ns, in.Cluster)
 	if err != nil {
 		return nil, err
+	}
+	// A cluster-scoped call on an INACTIVE cluster is refused (spec §1.3).
+	if wire.Val(cl.Status) == statusInactive {
+		return nil, ecs.Errorf(ecs.InvalidParameter, ecs.MsgClusterInactive)
 	}
 	cluster := wire.Val(cl.ClusterName)
 	filter := nsPrefix(ns) + cluster + "|" + wire.Val(in.AttributeName) + "|" + wire.Val(in.AttributeValue)

@@ -46,8 +46,8 @@ func builtinProvider(ns ecs.Namespace, name string) *wire.CapacityProvider {
 
 // resolveProviderName turns a capacity provider name or ARN into a name.
 func resolveProviderName(ns ecs.Namespace, ref string) (string, bool) {
-	_, n, ok := ecs.ResolveName(ns, ref, "capacity-provider")
-	return n, ok
+	parent, n, ok := ecs.ResolveName(ns, ref, "capacity-provider")
+	return n, ok && parent == ""
 }
 
 // validProviderName reports ECS's naming rule for created providers.
@@ -243,6 +243,9 @@ func (c *Control) UpdateCapacityProvider(ctx context.Context, ns ecs.Namespace, 
 			}
 		}
 		if err := checkTerminationProtection(&asg); err != nil {
+			return err
+		}
+		if err := syncScalingAttachments(t, ns, name, wire.Val(asg.ManagedScaling.Status) == wire.ManagedScalingStatusEnabled); err != nil {
 			return err
 		}
 		rec.AutoScalingGroupProvider = &asg
@@ -546,6 +549,46 @@ func (c *Control) associateProviders(t tx, ns ecs.Namespace, rec *clusterRecord,
 	// The association needs no asynchronous work in Berth yet, so it is
 	// complete when the call returns.
 	rec.AttachmentsStatus = wire.Ptr("UPDATE_COMPLETE")
+	return nil
+}
+
+// syncScalingAttachments keeps the clusters a provider is associated with in
+// step with its managed scaling: enabled, the provider may be associated
+// with one cluster only (spec §3.5) and that cluster shows its scaling
+// policy attachment; disabled, the attachment goes.
+func syncScalingAttachments(t tx, ns ecs.Namespace, provider string, enabled bool) error {
+	var clusters []*clusterRecord
+	err := t.List(nsPrefix(ns)+"cluster/", "", func(kv store.KV) error {
+		cl := new(clusterRecord)
+		if err := json.Unmarshal(kv.Value, cl); err != nil {
+			return err
+		}
+		if wire.Val(cl.Status) != statusInactive && slices.Contains(cl.CapacityProviders, provider) {
+			clusters = append(clusters, cl)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if enabled && len(clusters) > 1 {
+		return ecs.Errorf(ecs.InvalidParameter, "The capacity provider '%s' is associated with %d clusters. A capacity provider with managed scaling enabled can be associated with only one cluster; remove it from the other clusters first.", provider, len(clusters))
+	}
+	for _, cl := range clusters {
+		name := wire.Val(cl.ClusterName)
+		atts := slices.DeleteFunc(slices.Clone(cl.Attachments), func(a wire.Attachment) bool {
+			return slices.ContainsFunc(a.Details, func(d wire.KeyValuePair) bool {
+				return wire.Val(d.Name) == "capacityProviderName" && wire.Val(d.Value) == provider
+			})
+		})
+		if enabled {
+			atts = append(atts, scalingAttachment(ns, name, provider))
+		}
+		cl.Attachments = atts
+		if err := t.put(keyCluster(ns, name), cl); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -28,8 +28,8 @@ const (
 func (c *Control) lookupCluster(ns ecs.Namespace, ref *string) (*clusterRecord, string, error) {
 	name := "default"
 	if ref != nil {
-		_, n, ok := ecs.ResolveName(ns, *ref, "cluster")
-		if !ok {
+		parent, n, ok := ecs.ResolveName(ns, *ref, "cluster")
+		if !ok || parent != "" { // a cluster ARN has no further path segment
 			return nil, "", ecs.Errorf(ecs.ClusterNotFound, ecs.MsgClusterNotFound)
 		}
 		name = n
@@ -46,8 +46,8 @@ func clusterName(ns ecs.Namespace, ref *string) (string, error) {
 	if ref == nil {
 		return "default", nil
 	}
-	_, n, ok := ecs.ResolveName(ns, *ref, "cluster")
-	if !ok {
+	parent, n, ok := ecs.ResolveName(ns, *ref, "cluster")
+	if !ok || parent != "" {
 		return "", ecs.Errorf(ecs.ClusterNotFound, ecs.MsgClusterNotFound)
 	}
 	return n, nil

@@ -53,6 +53,11 @@ type Main struct {
 	http    *http.Server
 	ln      net.Listener
 
+	// conns tracks connections that have not carried a request yet
+	// (StateNew), so Close can drop them instead of waiting for them.
+	connMu   sync.Mutex
+	newConns map[net.Conn]struct{}
+
 	// serveErr receives the result of the serving goroutine; wg tracks it.
 	serveErr chan error
 	wg       sync.WaitGroup
@@ -82,7 +87,7 @@ func Start(ctx context.Context, cfg Config) (*Main, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	m := &Main{cfg: cfg, log: cfg.Log, serveErr: make(chan error, 1)}
+	m := &Main{cfg: cfg, log: cfg.Log, serveErr: make(chan error, 1), newConns: map[net.Conn]struct{}{}}
 	if err := m.open(ctx); err != nil {
 		m.closeBackends()
 		return nil, err
@@ -148,6 +153,7 @@ func (m *Main) open(ctx context.Context) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+		ConnState:         m.trackConn,
 	}
 	m.wg.Go(func() {
 		err := m.http.Serve(ln)
@@ -157,6 +163,29 @@ func (m *Main) open(ctx context.Context) error {
 		m.serveErr <- err
 	})
 	return nil
+}
+
+// trackConn remembers connections until their first request starts.
+func (m *Main) trackConn(c net.Conn, state http.ConnState) {
+	m.connMu.Lock()
+	defer m.connMu.Unlock()
+	if state == http.StateNew {
+		m.newConns[c] = struct{}{}
+	} else {
+		delete(m.newConns, c)
+	}
+}
+
+// dropNewConns closes connections on which no request has started. Nothing
+// was read from them, so nothing acknowledged is lost; without this,
+// http.Server.Shutdown waits up to 5 s for each such connection.
+func (m *Main) dropNewConns() {
+	m.connMu.Lock()
+	defer m.connMu.Unlock()
+	for c := range m.newConns {
+		_ = c.Close()
+		delete(m.newConns, c)
+	}
 }
 
 // Addr returns the bound address, host:port.
@@ -184,7 +213,21 @@ func (m *Main) Close() error {
 	m.once.Do(func() {
 		if m.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
-			err = m.http.Shutdown(ctx)
+			done := make(chan error, 1)
+			go func() { done <- m.http.Shutdown(ctx) }()
+			// Shutdown closes the listener first; then no new connection
+			// can appear and the unused ones can go.
+			ticker := time.NewTicker(10 * time.Millisecond)
+		wait:
+			for {
+				select {
+				case err = <-done:
+					break wait
+				case <-ticker.C:
+					m.dropNewConns()
+				}
+			}
+			ticker.Stop()
 			cancel()
 			m.wg.Wait()
 		}

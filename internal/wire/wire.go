@@ -68,8 +68,9 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e13 {
 		return fmt.Errorf("wire: invalid timestamp %.40q", s)
 	}
-	sec, frac := math.Modf(f)
-	t.Time = time.Unix(int64(sec), int64(frac*1e9)).UTC()
+	// Round to the millisecond: the wire carries milliseconds, and a float's
+	// fraction (0.55 is 0.54999…) must not lose one on every round trip.
+	t.Time = time.UnixMilli(int64(math.Round(f * 1e3))).UTC()
 	return nil
 }
 
