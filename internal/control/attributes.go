@@ -25,7 +25,20 @@ var (
 	attrValueRE = regexp.MustCompile(`^[A-Za-z0-9_.@/\\: -]{1,128}$`)
 )
 
-func validateAttribute(a wire.Attribute, needValue bool) error {
+// validateAttributes checks a Put/DeleteAttributes request's attributes.
+func validateAttributes(attrs []wire.Attribute) error {
+	if len(attrs) > 10 {
+		return ecs.Errorf(ecs.InvalidParameter, "The number of attributes in a request must be 10 or fewer.")
+	}
+	for _, a := range attrs {
+		if err := validateAttribute(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateAttribute(a wire.Attribute) error {
 	name := wire.Val(a.Name)
 	if !attrNameRE.MatchString(name) || strings.TrimSpace(name) != name {
 		return ecs.Errorf(ecs.InvalidParameter, "Attribute name '%s' is not valid: up to 128 letters, numbers, hyphens, underscores, periods, at signs, slashes, backslashes, colons or spaces, without leading or trailing whitespace.", name)
@@ -58,23 +71,30 @@ func errTargetNotFound(id string) error {
 	return ecs.Errorf(ecs.TargetNotFound, "Could not find target %s. You can view your available container instances with ListContainerInstances.", id)
 }
 
-// instanceExists reports whether a container instance record exists.
-func instanceExists(t tx, ns ecs.Namespace, cluster, id string) (bool, error) {
+// existingTarget resolves a container instance ID or ARN within cluster
+// and checks (inside t) that the instance exists.
+func existingTarget(t tx, ns ecs.Namespace, cluster, ref string) (string, error) {
+	id, ok := attrTarget(ns, cluster, ref)
+	if !ok {
+		return "", errTargetNotFound(ref)
+	}
 	var r statusRecord
-	return t.get(keyInstancePrefix(ns, cluster)+id, &r)
+	exists, err := t.get(keyInstancePrefix(ns, cluster)+id, &r)
+	if err != nil {
+		return "", err
+	}
+	if !exists {
+		return "", errTargetNotFound(ref)
+	}
+	return id, nil
 }
 
 // PutAttributes creates or overwrites custom attributes of container
 // instances (up to 10 per call, at most 10 custom attributes per instance:
 // AttributeLimitExceededException). Unknown targets: TargetNotFoundException.
 func (c *Control) PutAttributes(ctx context.Context, ns ecs.Namespace, in *wire.PutAttributesRequest) (*wire.PutAttributesResponse, error) {
-	if len(in.Attributes) > 10 {
-		return nil, ecs.Errorf(ecs.InvalidParameter, "The number of attributes in a request must be 10 or fewer.")
-	}
-	for _, a := range in.Attributes {
-		if err := validateAttribute(a, false); err != nil {
-			return nil, err
-		}
+	if err := validateAttributes(in.Attributes); err != nil {
+		return nil, err
 	}
 	err := c.update(ctx, func(t tx) error {
 		cl, err := activeCluster(t, ns, in.Cluster)
@@ -84,19 +104,12 @@ func (c *Control) PutAttributes(ctx context.Context, ns ecs.Namespace, in *wire.
 		cluster := wire.Val(cl.ClusterName)
 		recs := map[string]*attributesRecord{}
 		for _, a := range in.Attributes {
-			id, ok := attrTarget(ns, cluster, *a.TargetId)
-			if !ok {
-				return errTargetNotFound(*a.TargetId)
+			id, err := existingTarget(t, ns, cluster, *a.TargetId)
+			if err != nil {
+				return err
 			}
 			rec := recs[id]
 			if rec == nil {
-				exists, err := instanceExists(t, ns, cluster, id)
-				if err != nil {
-					return err
-				}
-				if !exists {
-					return errTargetNotFound(*a.TargetId)
-				}
 				rec = &attributesRecord{Cluster: cluster, InstanceID: id}
 				if _, err := t.get(keyAttrs(ns, cluster, id), rec); err != nil {
 					return err
@@ -129,13 +142,8 @@ func (c *Control) PutAttributes(ctx context.Context, ns ecs.Namespace, in *wire.
 // DeleteAttributes removes custom attributes (by name) from container
 // instances and returns the attributes it was asked to delete.
 func (c *Control) DeleteAttributes(ctx context.Context, ns ecs.Namespace, in *wire.DeleteAttributesRequest) (*wire.DeleteAttributesResponse, error) {
-	if len(in.Attributes) > 10 {
-		return nil, ecs.Errorf(ecs.InvalidParameter, "The number of attributes in a request must be 10 or fewer.")
-	}
-	for _, a := range in.Attributes {
-		if err := validateAttribute(a, false); err != nil {
-			return nil, err
-		}
+	if err := validateAttributes(in.Attributes); err != nil {
+		return nil, err
 	}
 	err := c.update(ctx, func(t tx) error {
 		cl, err := activeCluster(t, ns, in.Cluster)
@@ -144,16 +152,9 @@ func (c *Control) DeleteAttributes(ctx context.Context, ns ecs.Namespace, in *wi
 		}
 		cluster := wire.Val(cl.ClusterName)
 		for _, a := range in.Attributes {
-			id, ok := attrTarget(ns, cluster, *a.TargetId)
-			if !ok {
-				return errTargetNotFound(*a.TargetId)
-			}
-			exists, err := instanceExists(t, ns, cluster, id)
+			id, err := existingTarget(t, ns, cluster, *a.TargetId)
 			if err != nil {
 				return err
-			}
-			if !exists {
-				return errTargetNotFound(*a.TargetId)
 			}
 			rec := &attributesRecord{Cluster: cluster, InstanceID: id}
 			found, err := t.get(keyAttrs(ns, cluster, id), rec)

@@ -179,9 +179,7 @@ func (c *Control) CreateCapacityProvider(ctx context.Context, ns ecs.Namespace, 
 	if err != nil {
 		return nil, err
 	}
-	out := rec.CapacityProvider
-	out.Tags = ecs.TagsOrEmpty(out.Tags)
-	return &wire.CreateCapacityProviderResponse{CapacityProvider: &out}, nil
+	return &wire.CreateCapacityProviderResponse{CapacityProvider: renderProvider(rec)}, nil
 }
 
 // UpdateCapacityProvider changes managed scaling, managed termination
@@ -189,26 +187,16 @@ func (c *Control) CreateCapacityProvider(ctx context.Context, ns ecs.Namespace, 
 // change applies at once (there is no asynchronous work behind it yet), so
 // the provider answers with updateStatus UPDATE_COMPLETE.
 func (c *Control) UpdateCapacityProvider(ctx context.Context, ns ecs.Namespace, in *wire.UpdateCapacityProviderRequest) (*wire.UpdateCapacityProviderResponse, error) {
-	name, ok := resolveProviderName(ns, wire.Val(in.Name))
-	if !ok {
-		return nil, ecs.Errorf(ecs.InvalidParameter, "The specified capacity provider does not exist. Specify a valid name or ARN and try again.")
-	}
-	if isFargateProvider(name) {
-		return nil, ecs.Errorf(ecs.InvalidParameter, "The %s capacity provider is managed by Amazon ECS and cannot be updated.", name)
-	}
 	if in.ManagedInstancesProvider != nil || in.Cluster != nil {
 		return nil, ecs.Errorf(ecs.UnsupportedFeature, "Managed Instances capacity providers are not supported by Berth.")
 	}
 	var out *capacityProviderRecord
 	err := c.update(ctx, func(t tx) error {
-		rec := new(capacityProviderRecord)
-		found, err := t.get(keyCP(ns, name), rec)
+		rec, err := storedProvider(t, ns, wire.Val(in.Name), "updated", ecs.InvalidParameter)
 		if err != nil {
 			return err
 		}
-		if !found || wire.Val(rec.Status) == wire.CapacityProviderStatusInactive {
-			return ecs.Errorf(ecs.InvalidParameter, "The specified capacity provider does not exist. Specify a valid name or ARN and try again.")
-		}
+		name := wire.Val(rec.Name)
 		asg := *rec.AutoScalingGroupProvider
 		if u := in.AutoScalingGroupProvider; u != nil {
 			if u.ManagedScaling != nil {
@@ -257,9 +245,7 @@ func (c *Control) UpdateCapacityProvider(ctx context.Context, ns ecs.Namespace, 
 	if err != nil {
 		return nil, err
 	}
-	cp := out.CapacityProvider
-	cp.Tags = ecs.TagsOrEmpty(cp.Tags)
-	return &wire.UpdateCapacityProviderResponse{CapacityProvider: &cp}, nil
+	return &wire.UpdateCapacityProviderResponse{CapacityProvider: renderProvider(out)}, nil
 }
 
 // DeleteCapacityProvider deletes an Auto Scaling group provider: it becomes
@@ -267,48 +253,21 @@ func (c *Control) UpdateCapacityProvider(ctx context.Context, ns ecs.Namespace, 
 // It is refused (ClientException) while the provider is associated with a
 // cluster or named in a service's strategy, and for FARGATE/FARGATE_SPOT.
 func (c *Control) DeleteCapacityProvider(ctx context.Context, ns ecs.Namespace, in *wire.DeleteCapacityProviderRequest) (*wire.DeleteCapacityProviderResponse, error) {
-	name, ok := resolveProviderName(ns, wire.Val(in.CapacityProvider))
-	if !ok {
-		return nil, ecs.Errorf(ecs.ClientError, "The specified capacity provider does not exist. Specify a valid name or ARN and try again.")
-	}
-	if isFargateProvider(name) {
-		return nil, ecs.Errorf(ecs.InvalidParameter, "The %s capacity provider is managed by Amazon ECS and cannot be deleted. Remove it from your clusters instead.", name)
-	}
 	var out *capacityProviderRecord
 	err := c.update(ctx, func(t tx) error {
-		rec := new(capacityProviderRecord)
-		found, err := t.get(keyCP(ns, name), rec)
+		rec, err := storedProvider(t, ns, wire.Val(in.CapacityProvider), "deleted", ecs.ClientError)
 		if err != nil {
 			return err
 		}
-		if !found || wire.Val(rec.Status) == wire.CapacityProviderStatusInactive {
-			return ecs.Errorf(ecs.ClientError, "The specified capacity provider does not exist. Specify a valid name or ARN and try again.")
-		}
-		var usedBy string
-		err = t.List(nsPrefix(ns)+"cluster/", "", func(kv store.KV) error {
-			var cl clusterRecord
-			if err := json.Unmarshal(kv.Value, &cl); err != nil {
-				return err
-			}
-			if wire.Val(cl.Status) != statusInactive && slices.Contains(cl.CapacityProviders, name) {
-				usedBy = wire.Val(cl.ClusterName)
-				return store.ErrStop
-			}
-			return nil
-		})
+		name := wire.Val(rec.Name)
+		clusters, err := clustersWithProvider(t, ns, name)
 		if err != nil {
 			return err
 		}
-		if usedBy != "" {
-			return ecs.Errorf(ecs.ClientError, "The capacity provider cannot be deleted because it is associated with cluster: %s. Remove the capacity provider from the cluster and try again.", usedBy)
+		if len(clusters) > 0 {
+			return ecs.Errorf(ecs.ClientError, "The capacity provider cannot be deleted because it is associated with cluster: %s. Remove the capacity provider from the cluster and try again.", wire.Val(clusters[0].ClusterName))
 		}
-		inUse, err := anyRecord(t, nsPrefix(ns)+"svc/", func(r *statusRecord) bool {
-			return r.Status != statusInactive && slices.ContainsFunc(r.Strategy, func(s struct {
-				CapacityProvider string `json:"capacityProvider"`
-			}) bool {
-				return s.CapacityProvider == name
-			})
-		})
+		inUse, err := serviceUsesProvider(t, nsPrefix(ns)+"svc/", name)
 		if err != nil {
 			return err
 		}
@@ -323,9 +282,7 @@ func (c *Control) DeleteCapacityProvider(ctx context.Context, ns ecs.Namespace, 
 	if err != nil {
 		return nil, err
 	}
-	cp := out.CapacityProvider
-	cp.Tags = ecs.TagsOrEmpty(cp.Tags)
-	return &wire.DeleteCapacityProviderResponse{CapacityProvider: &cp}, nil
+	return &wire.DeleteCapacityProviderResponse{CapacityProvider: renderProvider(out)}, nil
 }
 
 // DescribeCapacityProviders describes the named providers (name or ARN; up
@@ -493,22 +450,13 @@ func (c *Control) associateProviders(t tx, ns ecs.Namespace, rec *clusterRecord,
 			return ecs.Errorf(ecs.InvalidParameter, "The specified capacity provider '%s' does not exist. Specify a valid capacity provider and try again.", name)
 		}
 		if wire.Val(cp.AutoScalingGroupProvider.ManagedScaling.Status) == wire.ManagedScalingStatusEnabled {
-			other := ""
-			err := t.List(nsPrefix(ns)+"cluster/", "", func(kv store.KV) error {
-				var o clusterRecord
-				if err := json.Unmarshal(kv.Value, &o); err != nil {
-					return err
-				}
-				if wire.Val(o.ClusterName) != cluster && wire.Val(o.Status) != statusInactive && slices.Contains(o.CapacityProviders, name) {
-					other = wire.Val(o.ClusterName)
-					return store.ErrStop
-				}
-				return nil
-			})
+			others, err := clustersWithProvider(t, ns, name)
 			if err != nil {
 				return err
 			}
-			if other != "" {
+			others = slices.DeleteFunc(others, func(o *clusterRecord) bool { return wire.Val(o.ClusterName) == cluster })
+			if len(others) > 0 {
+				other := wire.Val(others[0].ClusterName)
 				return ecs.Errorf(ecs.InvalidParameter, "The capacity provider '%s' uses managed scaling and is already associated with cluster '%s'. A capacity provider with managed scaling enabled can be associated with only one cluster.", name, other)
 			}
 			attachments = append(attachments, scalingAttachment(ns, cluster, name))
@@ -528,13 +476,7 @@ func (c *Control) associateProviders(t tx, ns ecs.Namespace, rec *clusterRecord,
 			return r.CapacityProviderName == old && r.LastStatus != "STOPPED" && r.LastStatus != "DELETED"
 		})
 		if err == nil && !inUse {
-			inUse, err = anyRecord(t, keyServicePrefix(ns, cluster), func(r *statusRecord) bool {
-				return r.Status != statusInactive && slices.ContainsFunc(r.Strategy, func(s struct {
-					CapacityProvider string `json:"capacityProvider"`
-				}) bool {
-					return s.CapacityProvider == old
-				})
-			})
+			inUse, err = serviceUsesProvider(t, keyServicePrefix(ns, cluster), old)
 		}
 		if err != nil {
 			return err
@@ -557,17 +499,7 @@ func (c *Control) associateProviders(t tx, ns ecs.Namespace, rec *clusterRecord,
 // with one cluster only (spec §3.5) and that cluster shows its scaling
 // policy attachment; disabled, the attachment goes.
 func syncScalingAttachments(t tx, ns ecs.Namespace, provider string, enabled bool) error {
-	var clusters []*clusterRecord
-	err := t.List(nsPrefix(ns)+"cluster/", "", func(kv store.KV) error {
-		cl := new(clusterRecord)
-		if err := json.Unmarshal(kv.Value, cl); err != nil {
-			return err
-		}
-		if wire.Val(cl.Status) != statusInactive && slices.Contains(cl.CapacityProviders, provider) {
-			clusters = append(clusters, cl)
-		}
-		return nil
-	})
+	clusters, err := clustersWithProvider(t, ns, provider)
 	if err != nil {
 		return err
 	}
@@ -590,6 +522,68 @@ func syncScalingAttachments(t tx, ns ecs.Namespace, provider string, enabled boo
 		}
 	}
 	return nil
+}
+
+// clustersWithProvider returns the non-INACTIVE clusters (read inside t)
+// that have the provider associated.
+func clustersWithProvider(t tx, ns ecs.Namespace, provider string) ([]*clusterRecord, error) {
+	var out []*clusterRecord
+	err := t.List(nsPrefix(ns)+"cluster/", "", func(kv store.KV) error {
+		cl := new(clusterRecord)
+		if err := json.Unmarshal(kv.Value, cl); err != nil {
+			return err
+		}
+		if wire.Val(cl.Status) != statusInactive && slices.Contains(cl.CapacityProviders, provider) {
+			out = append(out, cl)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// serviceUsesProvider reports whether a non-INACTIVE service under prefix
+// names the provider in its strategy.
+func serviceUsesProvider(t tx, prefix, provider string) (bool, error) {
+	return anyRecord(t, prefix, func(r *statusRecord) bool {
+		return r.Status != statusInactive && slices.ContainsFunc(r.Strategy, func(s strategyRef) bool {
+			return s.CapacityProvider == provider
+		})
+	})
+}
+
+// renderProvider returns a stored provider as ECS answers a mutation of it
+// (tags always present).
+func renderProvider(rec *capacityProviderRecord) *wire.CapacityProvider {
+	cp := rec.CapacityProvider
+	cp.Tags = ecs.TagsOrEmpty(cp.Tags)
+	return &cp
+}
+
+// errNoProvider is the answer for a provider that does not exist.
+func errNoProvider(code ecs.Code) error {
+	return ecs.Errorf(code, "The specified capacity provider does not exist. Specify a valid name or ARN and try again.")
+}
+
+// storedProvider resolves a provider reference for Update/Delete: the
+// built-ins are refused with verb in the message, and the provider must
+// exist and not be INACTIVE (else errNoProvider(code)).
+func storedProvider(t tx, ns ecs.Namespace, ref, verb string, code ecs.Code) (*capacityProviderRecord, error) {
+	name, ok := resolveProviderName(ns, ref)
+	if !ok {
+		return nil, errNoProvider(code)
+	}
+	if isFargateProvider(name) {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "The %s capacity provider is managed by Amazon ECS and cannot be %s.", name, verb)
+	}
+	rec := new(capacityProviderRecord)
+	found, err := t.get(keyCP(ns, name), rec)
+	if err != nil {
+		return nil, err
+	}
+	if !found || wire.Val(rec.Status) == wire.CapacityProviderStatusInactive {
+		return nil, errNoProvider(code)
+	}
+	return rec, nil
 }
 
 // normaliseStrategy fills ECS's defaults (weight 0, base 0) into a strategy.

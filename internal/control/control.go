@@ -198,13 +198,16 @@ func decodeRecord(key string, value []byte) (any, error) {
 // this issue's operations look at (cluster deletion, capacity provider use).
 // The later records keep these JSON member names.
 type statusRecord struct {
-	Status               string `json:"status,omitempty"`
-	LastStatus           string `json:"lastStatus,omitempty"`
-	LaunchType           string `json:"launchType,omitempty"`
-	CapacityProviderName string `json:"capacityProviderName,omitempty"`
-	Strategy             []struct {
-		CapacityProvider string `json:"capacityProvider"`
-	} `json:"capacityProviderStrategy,omitempty"`
+	Status               string        `json:"status,omitempty"`
+	LastStatus           string        `json:"lastStatus,omitempty"`
+	LaunchType           string        `json:"launchType,omitempty"`
+	CapacityProviderName string        `json:"capacityProviderName,omitempty"`
+	Strategy             []strategyRef `json:"capacityProviderStrategy,omitempty"`
+}
+
+// strategyRef is the provider name of one capacity provider strategy item.
+type strategyRef struct {
+	CapacityProvider string `json:"capacityProvider"`
 }
 
 // launchType returns the launch type a task or service counts under in the
