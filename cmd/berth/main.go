@@ -72,6 +72,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.DefaultAccount, "default-account", "000000000000", "12-digit account of requests whose access key names no account")
 	fs.StringVar(&auth, "auth", "none", "authentication: none, or sigv4 (verify signatures against --credentials)")
 	fs.StringVar(&cfg.CredentialsFile, "credentials", "", "credentials file: lines of 'ACCESS_KEY_ID SECRET ACCOUNT_ID', or JSON [{accessKeyId,secretAccessKey,accountId}]")
+	fs.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "base URL agents are told to connect to (default: the address each agent used)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -53,6 +53,16 @@ func handlers(c *control.Control) map[string]handler {
 		"PutAttributes":    bind(c.PutAttributes),
 		"DeleteAttributes": bind(c.DeleteAttributes),
 		"ListAttributes":   bind(c.ListAttributes),
+		// Container instances.
+		"RegisterContainerInstance":     bind(c.RegisterContainerInstance),
+		"DeregisterContainerInstance":   bind(c.DeregisterContainerInstance),
+		"DescribeContainerInstances":    bind(c.DescribeContainerInstances),
+		"ListContainerInstances":        bind(c.ListContainerInstances),
+		"UpdateContainerInstancesState": bind(c.UpdateContainerInstancesState),
+		"UpdateContainerAgent":          bind(c.UpdateContainerAgent),
+		"DiscoverPollEndpoint": func(ctx context.Context, ns ecs.Namespace, in wire.Input) (any, error) {
+			return c.DiscoverPollEndpoint(ctx, ns, baseURLFrom(ctx), in.(*wire.DiscoverPollEndpointRequest))
+		},
 		// Tags.
 		"TagResource":         bind(c.TagResource),
 		"UntagResource":       bind(c.UntagResource),

@@ -13,6 +13,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -47,6 +48,9 @@ type Config struct {
 	Auth           AuthMode
 	Credentials    []Credential
 	Now            func() time.Time
+	// AdvertiseURL is the base URL agents are told to connect to
+	// (DiscoverPollEndpoint). Empty: http://<the Host the request used>.
+	AdvertiseURL string
 }
 
 // Server is the ECS API http.Handler.
@@ -188,7 +192,8 @@ func (s *Server) serve(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	out, err := rt.handler(r.Context(), ns, in)
+	ctx := context.WithValue(r.Context(), baseURLKey{}, s.baseURL(r))
+	out, err := rt.handler(ctx, ns, in)
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +202,26 @@ func (s *Server) serve(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 		return nil, fmt.Errorf("api: encode %s output: %w", name, err)
 	}
 	return b, nil
+}
+
+// baseURLKey carries the server's base URL, as the caller reached it, to
+// the handlers that hand it out (DiscoverPollEndpoint).
+type baseURLKey struct{}
+
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.AdvertiseURL != "" {
+		return s.cfg.AdvertiseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func baseURLFrom(ctx context.Context) string {
+	u, _ := ctx.Value(baseURLKey{}).(string)
+	return u
 }
 
 // decode parses the body into the operation's input shape. An empty body

@@ -116,12 +116,7 @@ func (c *Control) PutAttributes(ctx context.Context, ns ecs.Namespace, in *wire.
 				}
 				recs[id] = rec
 			}
-			stored := wire.Attribute{Name: a.Name, Value: a.Value}
-			if i := slices.IndexFunc(rec.Attributes, func(x wire.Attribute) bool { return wire.Val(x.Name) == *a.Name }); i >= 0 {
-				rec.Attributes[i] = stored
-			} else {
-				rec.Attributes = append(rec.Attributes, stored)
-			}
+			rec.Attributes = mergeAttributes(rec.Attributes, []wire.Attribute{{Name: a.Name, Value: a.Value}})
 			if len(rec.Attributes) > MaxCustomAttributes {
 				return ecs.Errorf(ecs.AttributeLimitExceeded, "You can apply up to %d custom attributes to a resource.", MaxCustomAttributes)
 			}

@@ -244,7 +244,7 @@ func (c *Control) clusterCounts(ns ecs.Namespace, cluster string) clusterCounts 
 		m[launchType] = v
 	}
 	c.view.scan(keyInstancePrefix(ns, cluster), "", false, func(_ string, obj any) bool {
-		if r, ok := obj.(*statusRecord); ok && (r.Status == "ACTIVE" || r.Status == "DRAINING") {
+		if r, ok := obj.(*instanceRecord); ok && (wire.Val(r.Status) == instanceActive || wire.Val(r.Status) == instanceDraining) {
 			cc.instances++
 		}
 		return true

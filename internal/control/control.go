@@ -183,7 +183,9 @@ func decodeRecord(key string, value []byte) (any, error) {
 		obj = new(settingRecord)
 	case "attr":
 		obj = new(attributesRecord)
-	case "ci", "svc", "task":
+	case "ci":
+		obj = new(instanceRecord)
+	case "svc", "task":
 		obj = new(statusRecord)
 	default:
 		return nil, nil
@@ -203,6 +205,13 @@ type statusRecord struct {
 	LaunchType           string        `json:"launchType,omitempty"`
 	CapacityProviderName string        `json:"capacityProviderName,omitempty"`
 	Strategy             []strategyRef `json:"capacityProviderStrategy,omitempty"`
+	DesiredStatus        string        `json:"desiredStatus,omitempty"`
+	ContainerInstanceArn string        `json:"containerInstanceArn,omitempty"`
+	// The resources a task holds on its instance (spec §9.2).
+	ReservedCPU      int64    `json:"reservedCpu,omitempty"`
+	ReservedMemory   int64    `json:"reservedMemory,omitempty"`
+	ReservedPorts    []string `json:"reservedPorts,omitempty"`
+	ReservedPortsUDP []string `json:"reservedPortsUdp,omitempty"`
 }
 
 // strategyRef is the provider name of one capacity provider strategy item.

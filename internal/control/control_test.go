@@ -96,7 +96,7 @@ func attr(name, value, target string) wire.Attribute {
 	return a
 }
 
-func instanceARN(cluster, id string) string {
+func testInstanceARN(cluster, id string) string {
 	return testNS.ARN("container-instance/" + cluster + "/" + id)
 }
 
@@ -152,17 +152,17 @@ func TestAttributes(t *testing.T) {
 	listReq := wire.ListAttributesRequest{Cluster: cluster, TargetType: wire.Ptr(wire.TargetTypeContainerInstance)}
 
 	t.Run("PutAndList", func(t *testing.T) {
-		in := []wire.Attribute{attr("stack", "prod", i1), attr("zone", "a", instanceARN("attrs", i1)), attr("gpu", "", i1), attr("stack", "dev", i2)}
+		in := []wire.Attribute{attr("stack", "prod", i1), attr("zone", "a", testInstanceARN("attrs", i1)), attr("gpu", "", i1), attr("stack", "dev", i2)}
 		resp, err := c.PutAttributes(ctx, testNS, &wire.PutAttributesRequest{Cluster: cluster, Attributes: in})
 		noErr(t, err)
 		if len(resp.Attributes) != len(in) {
 			t.Fatalf("response %+v", resp.Attributes)
 		}
 		want := []string{
-			"gpu=@" + instanceARN("attrs", i1),
-			"stack=prod@" + instanceARN("attrs", i1),
-			"zone=a@" + instanceARN("attrs", i1),
-			"stack=dev@" + instanceARN("attrs", i2),
+			"gpu=@" + testInstanceARN("attrs", i1),
+			"stack=prod@" + testInstanceARN("attrs", i1),
+			"zone=a@" + testInstanceARN("attrs", i1),
+			"stack=dev@" + testInstanceARN("attrs", i2),
 		}
 		for _, n := range []int32{1, 2, 3, 100} {
 			if got := attrStrings(listAll(t, c, listReq, n)); !slices.Equal(got, want) {
@@ -179,7 +179,7 @@ func TestAttributes(t *testing.T) {
 	t.Run("Filters", func(t *testing.T) {
 		in := listReq
 		in.AttributeName = wire.Ptr("stack")
-		want := []string{"stack=prod@" + instanceARN("attrs", i1), "stack=dev@" + instanceARN("attrs", i2)}
+		want := []string{"stack=prod@" + testInstanceARN("attrs", i1), "stack=dev@" + testInstanceARN("attrs", i2)}
 		if got := attrStrings(listAll(t, c, in, 1)); !slices.Equal(got, want) {
 			t.Fatalf("name filter: %v", got)
 		}
@@ -216,7 +216,7 @@ func TestAttributes(t *testing.T) {
 		in := listReq
 		in.AttributeName = wire.Ptr("stack")
 		got := attrStrings(listAll(t, c, in, 100))
-		if !slices.Equal(got, []string{"stack=staging@" + instanceARN("attrs", i1), "stack=dev@" + instanceARN("attrs", i2)}) {
+		if !slices.Equal(got, []string{"stack=staging@" + testInstanceARN("attrs", i1), "stack=dev@" + testInstanceARN("attrs", i2)}) {
 			t.Fatalf("%v", got)
 		}
 	})
@@ -259,9 +259,9 @@ func TestAttributes(t *testing.T) {
 
 	t.Run("ErrTargetNotFound", func(t *testing.T) {
 		for _, target := range []string{
-			i3,                       // an instance of another cluster, by ID
-			instanceARN("other", i3), // and by ARN
-			instanceARN("other", i1), // an ARN naming another cluster
+			i3,                           // an instance of another cluster, by ID
+			testInstanceARN("other", i3), // and by ARN
+			testInstanceARN("other", i1), // an ARN naming another cluster
 			"44444444444444444444444444444444",
 			testNS.ARN("task/attrs/" + i1),
 		} {
@@ -285,7 +285,7 @@ func TestAttributes(t *testing.T) {
 
 	t.Run("Delete", func(t *testing.T) {
 		resp, err := c.DeleteAttributes(ctx, testNS, &wire.DeleteAttributesRequest{Cluster: cluster, Attributes: []wire.Attribute{
-			attr("stack", "", i1), attr("never-set", "", i1), attr("zone", "", instanceARN("attrs", i1)),
+			attr("stack", "", i1), attr("never-set", "", i1), attr("zone", "", testInstanceARN("attrs", i1)),
 		}})
 		noErr(t, err)
 		if len(resp.Attributes) != 3 {
@@ -294,11 +294,11 @@ func TestAttributes(t *testing.T) {
 		in := listReq
 		got := attrStrings(listAll(t, c, in, 100))
 		for _, s := range got {
-			if s == "stack=staging@"+instanceARN("attrs", i1) || s == "zone=a@"+instanceARN("attrs", i1) {
+			if s == "stack=staging@"+testInstanceARN("attrs", i1) || s == "zone=a@"+testInstanceARN("attrs", i1) {
 				t.Fatalf("deleted attribute still listed: %v", got)
 			}
 		}
-		if !slices.Contains(got, "gpu=@"+instanceARN("attrs", i1)) || !slices.Contains(got, "stack=dev@"+instanceARN("attrs", i2)) {
+		if !slices.Contains(got, "gpu=@"+testInstanceARN("attrs", i1)) || !slices.Contains(got, "stack=dev@"+testInstanceARN("attrs", i2)) {
 			t.Fatalf("other attributes lost: %v", got)
 		}
 		// With room again, a new attribute fits on i2 after deleting one.

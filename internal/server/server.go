@@ -38,7 +38,10 @@ type Config struct {
 	DefaultAccount  string   // 12 digits; default "000000000000"
 	Auth            api.AuthMode
 	CredentialsFile string
-	Log             *slog.Logger
+	// AdvertiseURL is the base URL agents are told to use (default: the
+	// address each agent reached the server on).
+	AdvertiseURL string
+	Log          *slog.Logger
 	// ShutdownTimeout bounds how long Close waits for in-flight requests.
 	ShutdownTimeout time.Duration
 }
@@ -139,6 +142,7 @@ func (m *Main) open(ctx context.Context) error {
 		DefaultAccount: m.cfg.DefaultAccount,
 		Auth:           m.cfg.Auth,
 		Credentials:    creds,
+		AdvertiseURL:   m.cfg.AdvertiseURL,
 	})
 	if err != nil {
 		return err
