@@ -63,6 +63,14 @@ func handlers(c *control.Control) map[string]handler {
 		"DiscoverPollEndpoint": func(ctx context.Context, ns ecs.Namespace, in wire.Input) (any, error) {
 			return c.DiscoverPollEndpoint(ctx, ns, baseURLFrom(ctx), in.(*wire.DiscoverPollEndpointRequest))
 		},
+		// Tasks.
+		"RunTask":                    bind(c.RunTask),
+		"StartTask":                  bind(c.StartTask),
+		"StopTask":                   bind(c.StopTask),
+		"DescribeTasks":              bind(c.DescribeTasks),
+		"ListTasks":                  bind(c.ListTasks),
+		"SubmitTaskStateChange":      bind(c.SubmitTaskStateChange),
+		"SubmitContainerStateChange": bind(c.SubmitContainerStateChange),
 		// Tags.
 		"TagResource":         bind(c.TagResource),
 		"UntagResource":       bind(c.UntagResource),

@@ -262,14 +262,15 @@ func (c *Control) clusterCounts(ns ecs.Namespace, cluster string) clusterCounts 
 		return true
 	})
 	c.view.scan(keyTaskPrefix(ns, cluster), "", false, func(_ string, obj any) bool {
-		if r, ok := obj.(*statusRecord); ok {
-			switch r.LastStatus {
-			case "RUNNING":
+		if r, ok := obj.(*taskRecord); ok {
+			launch := launchTypeOf(string(wire.Val(r.LaunchType)), wire.Val(r.CapacityProviderName))
+			switch wire.Val(r.LastStatus) {
+			case taskRunning:
 				cc.running++
-				bump(cc.byLaunch, r.launchType(), 0)
-			case "PENDING":
+				bump(cc.byLaunch, launch, 0)
+			case taskPending:
 				cc.pending++
-				bump(cc.byLaunch, r.launchType(), 1)
+				bump(cc.byLaunch, launch, 1)
 			}
 		}
 		return true

@@ -185,7 +185,9 @@ func decodeRecord(key string, value []byte) (any, error) {
 		obj = new(attributesRecord)
 	case "ci":
 		obj = new(instanceRecord)
-	case "svc", "task":
+	case "task":
+		obj = new(taskRecord)
+	case "svc":
 		obj = new(statusRecord)
 	default:
 		return nil, nil
@@ -223,17 +225,24 @@ type strategyRef struct {
 // cluster statistics: its launchType, else FARGATE when it runs on (or its
 // strategy starts with) a Fargate capacity provider, else EC2.
 func (r *statusRecord) launchType() string {
-	if r.LaunchType != "" {
-		return r.LaunchType
-	}
 	provider := r.CapacityProviderName
 	if provider == "" && len(r.Strategy) > 0 {
 		provider = r.Strategy[0].CapacityProvider
 	}
-	if isFargateProvider(provider) {
+	return launchTypeOf(r.LaunchType, provider)
+}
+
+// launchTypeOf is the launch type a task or service counts under: its own,
+// else FARGATE on a Fargate capacity provider, else EC2.
+func launchTypeOf(launchType, provider string) string {
+	switch {
+	case launchType != "":
+		return launchType
+	case isFargateProvider(provider):
 		return "FARGATE"
+	default:
+		return "EC2"
 	}
-	return "EC2"
 }
 
 // tx wraps store.Tx with JSON helpers.

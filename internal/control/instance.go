@@ -268,18 +268,18 @@ func (c *Control) instanceUsage(ns ecs.Namespace, rec *instanceRecord) instanceU
 	var u instanceUsage
 	arn := wire.Val(rec.ContainerInstanceArn)
 	c.view.scan(keyTaskPrefix(ns, rec.Cluster), "", false, func(_ string, obj any) bool {
-		r, ok := obj.(*statusRecord)
-		if !ok || r.ContainerInstanceArn != arn || r.LastStatus == "STOPPED" {
+		r, ok := obj.(*taskRecord)
+		if !ok || wire.Val(r.ContainerInstanceArn) != arn || wire.Val(r.LastStatus) == taskStopped {
 			return true
 		}
 		u.cpu += r.ReservedCPU
 		u.memory += r.ReservedMemory
 		u.ports = append(u.ports, r.ReservedPorts...)
 		u.udp = append(u.udp, r.ReservedPortsUDP...)
-		if r.DesiredStatus == "RUNNING" {
+		if wire.Val(r.DesiredStatus) == taskRunning {
 			u.running++
 		}
-		if r.LastStatus == "PENDING" {
+		if wire.Val(r.LastStatus) == taskPending {
 			u.pending++
 		}
 		return true

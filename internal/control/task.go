@@ -1,0 +1,1036 @@
+package control
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/wire"
+)
+
+// taskRecord is a stored task. The Reserved* members are what it holds on
+// its container instance while it is not STOPPED (spec §9.2); their JSON
+// names are shared with statusRecord.
+//
+// Lifecycle (spec §2.1), driven by what agents report:
+//
+//	PROVISIONING → PENDING → ACTIVATING → RUNNING → DEACTIVATING → STOPPING → DEPROVISIONING → STOPPED
+//	  (awsvpc)                                                                                   ▲
+//	  └─────────────── StopTask / failure short-circuits to STOPPED ────────────────────────────┘
+type taskRecord struct {
+	wire.Task
+	Cluster          string   `json:"cluster"`
+	ID               string   `json:"id"`
+	ReservedCPU      int64    `json:"reservedCpu,omitempty"`
+	ReservedMemory   int64    `json:"reservedMemory,omitempty"`
+	ReservedPorts    []string `json:"reservedPorts,omitempty"`
+	ReservedPortsUDP []string `json:"reservedPortsUdp,omitempty"`
+	// ClientToken and RequestHash implement RunTask idempotency.
+	ClientToken string `json:"clientToken,omitempty"`
+	RequestHash string `json:"requestHash,omitempty"`
+	// Essential lists the essential containers (for EssentialContainerExited).
+	Essential []string `json:"essential,omitempty"`
+}
+
+// Task states.
+const (
+	taskProvisioning = "PROVISIONING"
+	taskPending      = "PENDING"
+	taskRunning      = "RUNNING"
+	taskStopped      = "STOPPED"
+)
+
+// taskStateOrder ranks lastStatus values; reports never move a task back.
+var taskStateOrder = map[string]int{
+	"PROVISIONING": 0, "PENDING": 1, "ACTIVATING": 2, "RUNNING": 3,
+	"DEACTIVATING": 4, "STOPPING": 5, "DEPROVISIONING": 6, "STOPPED": 7, "DELETED": 8,
+}
+
+func keyTask(ns ecs.Namespace, cluster, id string) string { return keyTaskPrefix(ns, cluster) + id }
+
+func taskARN(ns ecs.Namespace, cluster, id string) string {
+	return ns.ARN("task/" + cluster + "/" + id)
+}
+
+// MaxRunTaskCount is ECS's limit of tasks per RunTask call.
+const MaxRunTaskCount = 10
+
+// reservation is what one task of a definition takes from an instance.
+type reservation struct {
+	cpu, memory int64
+	ports, udp  []string
+}
+
+// taskReservation computes spec §9.2's reservation of a task definition
+// with overrides: task-level cpu/memory when set, else the sum over the
+// containers (memoryReservation before memory); fixed host ports in bridge
+// and host network modes.
+func taskReservation(td *wire.TaskDefinition, ov *wire.TaskOverride) reservation {
+	var r reservation
+	cpu, mem := wire.Val(td.Cpu), wire.Val(td.Memory)
+	if ov != nil {
+		if ov.Cpu != nil {
+			cpu = *ov.Cpu
+		}
+		if ov.Memory != nil {
+			mem = *ov.Memory
+		}
+	}
+	for _, cd := range td.ContainerDefinitions {
+		ccpu, cmem, cres := int64(wire.Val(cd.Cpu)), int64(wire.Val(cd.Memory)), int64(wire.Val(cd.MemoryReservation))
+		if co := containerOverride(ov, wire.Val(cd.Name)); co != nil {
+			if co.Cpu != nil {
+				ccpu = int64(*co.Cpu)
+			}
+			if co.Memory != nil {
+				cmem = int64(*co.Memory)
+			}
+			if co.MemoryReservation != nil {
+				cres = int64(*co.MemoryReservation)
+			}
+		}
+		r.cpu += ccpu
+		if cres > 0 {
+			r.memory += cres
+		} else {
+			r.memory += cmem
+		}
+		mode := wire.Val(td.NetworkMode)
+		if mode == "" || mode == wire.NetworkModeBridge || mode == wire.NetworkModeHost {
+			for _, pm := range cd.PortMappings {
+				hp := wire.Val(pm.HostPort)
+				if mode == wire.NetworkModeHost && hp == 0 {
+					hp = wire.Val(pm.ContainerPort)
+				}
+				if hp == 0 {
+					continue
+				}
+				if wire.Val(pm.Protocol) == wire.TransportProtocolUdp {
+					r.udp = append(r.udp, strconv.Itoa(int(hp)))
+				} else {
+					r.ports = append(r.ports, strconv.Itoa(int(hp)))
+				}
+			}
+		}
+	}
+	if n, err := strconv.ParseInt(cpu, 10, 64); err == nil && cpu != "" {
+		r.cpu = n
+	}
+	if n, err := strconv.ParseInt(mem, 10, 64); err == nil && mem != "" {
+		r.memory = n
+	}
+	return r
+}
+
+func containerOverride(ov *wire.TaskOverride, name string) *wire.ContainerOverride {
+	if ov == nil {
+		return nil
+	}
+	for i := range ov.ContainerOverrides {
+		if wire.Val(ov.ContainerOverrides[i].Name) == name {
+			return &ov.ContainerOverrides[i]
+		}
+	}
+	return nil
+}
+
+// candidate is an instance with what is left on it, for placement.
+type candidate struct {
+	rec       *instanceRecord
+	cpu, mem  int64
+	ports     map[string]bool
+	udp       map[string]bool
+	connected bool
+}
+
+// fit returns "" when r fits on the candidate, else the ECS failure reason
+// (spec §6.2): AGENT, RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS,
+// RESOURCE:PORTS_UDP.
+func (cd *candidate) fit(r reservation) string {
+	switch {
+	case !cd.connected:
+		return "AGENT"
+	case r.cpu > cd.cpu:
+		return "RESOURCE:CPU"
+	case r.memory > cd.mem:
+		return "RESOURCE:MEMORY"
+	}
+	for _, p := range r.ports {
+		if cd.ports[p] {
+			return "RESOURCE:PORTS"
+		}
+	}
+	for _, p := range r.udp {
+		if cd.udp[p] {
+			return "RESOURCE:PORTS_UDP"
+		}
+	}
+	return ""
+}
+
+func (cd *candidate) charge(r reservation) {
+	cd.cpu -= r.cpu
+	cd.mem -= r.memory
+	for _, p := range r.ports {
+		cd.ports[p] = true
+	}
+	for _, p := range r.udp {
+		cd.udp[p] = true
+	}
+}
+
+// loadCandidates reads a cluster's instances (not INACTIVE) and what the
+// live tasks leave of them, inside t, so placement and commit are one
+// serializable transaction.
+func loadCandidates(t tx, ns ecs.Namespace, cluster string) ([]*candidate, error) {
+	var cands []*candidate
+	byARN := map[string]*candidate{}
+	err := t.List(keyInstancePrefix(ns, cluster), "", func(kv store.KV) error {
+		rec := new(instanceRecord)
+		if err := json.Unmarshal(kv.Value, rec); err != nil {
+			return err
+		}
+		if wire.Val(rec.Status) == instanceInactive {
+			return nil
+		}
+		cd := &candidate{rec: rec, ports: map[string]bool{}, udp: map[string]bool{}, connected: wire.Val(rec.AgentConnected)}
+		for _, res := range rec.RegisteredResources {
+			switch wire.Val(res.Name) {
+			case "CPU":
+				cd.cpu = int64(wire.Val(res.IntegerValue))
+			case "MEMORY":
+				cd.mem = int64(wire.Val(res.IntegerValue))
+			case "PORTS":
+				for _, p := range res.StringSetValue {
+					cd.ports[p] = true
+				}
+			case "PORTS_UDP":
+				for _, p := range res.StringSetValue {
+					cd.udp[p] = true
+				}
+			}
+		}
+		cands = append(cands, cd)
+		byARN[wire.Val(rec.ContainerInstanceArn)] = cd
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = t.List(keyTaskPrefix(ns, cluster), "", func(kv store.KV) error {
+		var r statusRecord
+		if err := json.Unmarshal(kv.Value, &r); err != nil {
+			return err
+		}
+		if cd := byARN[r.ContainerInstanceArn]; cd != nil && r.LastStatus != taskStopped {
+			cd.charge(reservation{cpu: r.ReservedCPU, memory: r.ReservedMemory, ports: r.ReservedPorts, udp: r.ReservedPortsUDP})
+		}
+		return nil
+	})
+	return cands, err
+}
+
+// placeOne picks the ACTIVE candidate that fits with the most memory left
+// (ties: most CPU, then lowest ARN), or records each candidate's failure
+// reason. This is the resource-honouring placement RunTask needs now; the
+// full strategy and constraint engine (package scheduler) replaces it.
+func placeOne(cands []*candidate, r reservation, failures map[[2]string]bool) *candidate {
+	var best *candidate
+	for _, cd := range cands {
+		if wire.Val(cd.rec.Status) != instanceActive {
+			continue // DRAINING instances take no new tasks
+		}
+		if reason := cd.fit(r); reason != "" {
+			failures[[2]string{wire.Val(cd.rec.ContainerInstanceArn), reason}] = true
+			continue
+		}
+		if best == nil || cd.mem > best.mem || (cd.mem == best.mem && (cd.cpu > best.cpu ||
+			(cd.cpu == best.cpu && wire.Val(cd.rec.ContainerInstanceArn) < wire.Val(best.rec.ContainerInstanceArn)))) {
+			best = cd
+		}
+	}
+	return best
+}
+
+// resolveLaunch applies spec §3.3 to a request: its launch type, else its
+// strategy, else the cluster's default strategy, else EC2. It validates the
+// strategy (§3.2) and returns the launch type and the capacity provider
+// each new task uses. Provider distribution beyond the first usable item is
+// the placement engine's (next issue); here the first item with weight > 0
+// (or a base) is used.
+func resolveLaunch(cl *clusterRecord, launchType wire.LaunchType, strategy []wire.CapacityProviderStrategyItem) (wire.LaunchType, string, error) {
+	if launchType != "" && len(strategy) > 0 {
+		return "", "", ecs.Errorf(ecs.InvalidParameter, "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
+	}
+	if launchType != "" {
+		return launchType, "", nil
+	}
+	explicit := len(strategy) > 0
+	if !explicit {
+		strategy = cl.DefaultCapacityProviderStrategy
+	}
+	if len(strategy) == 0 {
+		return wire.LaunchTypeEc2, "", nil
+	}
+	if err := validateStrategyShape(strategy); err != nil {
+		return "", "", err
+	}
+	pick := ""
+	for _, it := range strategy {
+		name := wire.Val(it.CapacityProvider)
+		if !slices.Contains(cl.CapacityProviders, name) {
+			return "", "", ecs.Errorf(ecs.InvalidParameter, "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
+		}
+		if pick == "" && (wire.Val(it.Base) > 0 || wire.Val(it.Weight) > 0) {
+			pick = name
+		}
+	}
+	if !slices.ContainsFunc(strategy, func(it wire.CapacityProviderStrategyItem) bool { return wire.Val(it.Weight) > 0 }) {
+		where := "the default capacity provider strategy"
+		if explicit {
+			where = "the capacity provider strategy"
+		}
+		return "", "", ecs.Errorf(ecs.InvalidParameter, "There are no capacity providers with a weight value greater than zero defined in %s. At least one capacity provider must have a weight value greater than zero specified. Update the cluster's default capacity provider strategy or specify a valid capacity provider strategy and try again.", where)
+	}
+	if isFargateProvider(pick) {
+		return wire.LaunchTypeFargate, pick, nil
+	}
+	return wire.LaunchTypeEc2, pick, nil
+}
+
+// newTask builds a task record for a definition placed on an instance (nil
+// for Fargate, whose fleet places it).
+func (c *Control) newTask(ns ecs.Namespace, cluster string, td *taskDefRecord, opts taskOptions, inst *instanceRecord, now time.Time) *taskRecord {
+	id := newID()
+	arn := taskARN(ns, cluster, id)
+	rec := &taskRecord{Cluster: cluster, ID: id}
+	t := &rec.Task
+	t.TaskArn = wire.Ptr(arn)
+	t.ClusterArn = wire.Ptr(ns.ClusterARN(cluster))
+	t.TaskDefinitionArn = td.TaskDefinitionArn
+	t.LaunchType = wire.Ptr(opts.launchType)
+	if opts.provider != "" {
+		t.CapacityProviderName = wire.Ptr(opts.provider)
+	}
+	t.CreatedAt = wire.NewTime(now)
+	t.DesiredStatus = wire.Ptr(taskRunning)
+	t.LastStatus = wire.Ptr(taskPending)
+	if wire.Val(td.NetworkMode) == wire.NetworkModeAwsvpc {
+		t.LastStatus = wire.Ptr(taskProvisioning)
+	}
+	t.Group = wire.Ptr(opts.group)
+	if opts.startedBy != "" {
+		t.StartedBy = wire.Ptr(opts.startedBy)
+	}
+	t.Version = wire.Ptr(int64(1))
+	t.HealthStatus = wire.Ptr(wire.HealthStatusUnknown)
+	t.EnableExecuteCommand = wire.Ptr(opts.execCommand)
+	t.Attachments = []wire.Attachment{}
+	t.Overrides = normaliseOverrides(td, opts.overrides)
+	res := taskReservation(&td.TaskDefinition, opts.overrides)
+	t.Cpu = wire.Ptr(strconv.FormatInt(res.cpu, 10))
+	t.Memory = wire.Ptr(strconv.FormatInt(res.memory, 10))
+	if inst != nil {
+		t.ContainerInstanceArn = inst.ContainerInstanceArn
+		for _, a := range inst.Attributes {
+			if wire.Val(a.Name) == "ecs.availability-zone" {
+				t.AvailabilityZone = a.Value
+			}
+		}
+		rec.ReservedCPU, rec.ReservedMemory, rec.ReservedPorts, rec.ReservedPortsUDP = res.cpu, res.memory, res.ports, res.udp
+	}
+	for _, cd := range td.ContainerDefinitions {
+		name := wire.Val(cd.Name)
+		ct := wire.Container{
+			ContainerArn:      wire.Ptr(ns.ARN("container/" + cluster + "/" + id + "/" + uuidFrom(id+"/"+name))),
+			TaskArn:           wire.Ptr(arn),
+			Name:              cd.Name,
+			Image:             cd.Image,
+			LastStatus:        wire.Ptr(taskPending),
+			HealthStatus:      wire.Ptr(wire.HealthStatusUnknown),
+			Cpu:               wire.Ptr(strconv.Itoa(int(wire.Val(cd.Cpu)))),
+			NetworkInterfaces: []wire.NetworkInterface{},
+		}
+		if cd.Memory != nil {
+			ct.Memory = wire.Ptr(strconv.Itoa(int(*cd.Memory)))
+		}
+		if cd.MemoryReservation != nil {
+			ct.MemoryReservation = wire.Ptr(strconv.Itoa(int(*cd.MemoryReservation)))
+		}
+		t.Containers = append(t.Containers, ct)
+		if wire.Val(cd.Essential) {
+			rec.Essential = append(rec.Essential, name)
+		}
+	}
+	tags := slices.Clone(opts.tags)
+	if opts.propagate == wire.PropagateTagsTaskDefinition {
+		tags = ecs.MergeTags(td.Tags, tags)
+	}
+	if opts.managedTags {
+		tags = append(tags, wire.Tag{Key: wire.Ptr("aws:ecs:clusterName"), Value: wire.Ptr(cluster)})
+	}
+	t.Tags = tags
+	return rec
+}
+
+// uuidFrom derives a stable UUID-shaped id from s.
+func uuidFrom(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	h := hex.EncodeToString(sum[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// normaliseOverrides returns the overrides as ECS shows them on a task: a
+// containerOverrides entry per container (name only when not overridden)
+// and an empty inferenceAcceleratorOverrides.
+func normaliseOverrides(td *taskDefRecord, ov *wire.TaskOverride) *wire.TaskOverride {
+	out := wire.TaskOverride{InferenceAcceleratorOverrides: []wire.InferenceAcceleratorOverride{}}
+	if ov != nil {
+		out = *ov
+		if out.InferenceAcceleratorOverrides == nil {
+			out.InferenceAcceleratorOverrides = []wire.InferenceAcceleratorOverride{}
+		}
+	}
+	out.ContainerOverrides = nil
+	for _, cd := range td.ContainerDefinitions {
+		if co := containerOverride(ov, wire.Val(cd.Name)); co != nil {
+			out.ContainerOverrides = append(out.ContainerOverrides, *co)
+		} else {
+			out.ContainerOverrides = append(out.ContainerOverrides, wire.ContainerOverride{Name: cd.Name})
+		}
+	}
+	return &out
+}
+
+// taskOptions are the per-request settings shared by RunTask and StartTask.
+type taskOptions struct {
+	launchType  wire.LaunchType
+	provider    string
+	group       string
+	startedBy   string
+	overrides   *wire.TaskOverride
+	tags        []wire.Tag
+	propagate   wire.PropagateTags
+	managedTags bool
+	execCommand bool
+}
+
+// checkTaskRequest validates what RunTask and StartTask share and returns
+// the (ACTIVE) task definition.
+func (c *Control) checkTaskRequest(ns ecs.Namespace, tdRef string, ov *wire.TaskOverride, startedBy, group *string, tags []wire.Tag, propagate *wire.PropagateTags) (*taskDefRecord, error) {
+	td, err := c.lookupTaskDef(ns, tdRef)
+	if err != nil {
+		return nil, err
+	}
+	if wire.Val(td.Status) != wire.TaskDefinitionStatusActive {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "TaskDefinition is inactive")
+	}
+	if s := wire.Val(startedBy); len(s) > 128 || strings.ContainsFunc(s, func(r rune) bool {
+		return !(r == '_' || r == '-' || r == '/' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "startedBy can have up to 128 letters, numbers, hyphens, underscores and forward slashes.")
+	}
+	if len(wire.Val(group)) > 255 {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "group can have up to 255 characters.")
+	}
+	if ov != nil {
+		if b, _ := json.Marshal(ov); len(b) > 8192 {
+			return nil, ecs.Errorf(ecs.InvalidParameter, "Container overrides must not exceed 8192 characters.")
+		}
+		for _, co := range ov.ContainerOverrides {
+			if !slices.ContainsFunc(td.ContainerDefinitions, func(cd wire.ContainerDefinition) bool { return wire.Val(cd.Name) == wire.Val(co.Name) }) {
+				return nil, ecs.Errorf(ecs.InvalidParameter, "Override for container named %s is not a container in the TaskDefinition.", wire.Val(co.Name))
+			}
+		}
+	}
+	if err := ecs.ValidateTags(tags); err != nil {
+		return nil, err
+	}
+	if err := ecs.CheckTagLimit(tags, ecs.InvalidParameter); err != nil {
+		return nil, err
+	}
+	if wire.Val(propagate) == wire.PropagateTagsService {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "The propagateTags value SERVICE is only valid for tasks started by a service.")
+	}
+	return td, nil
+}
+
+// requestHash is the canonical hash of a RunTask request minus its token,
+// for idempotency (spec §10.5).
+func requestHash(in *wire.RunTaskRequest) string {
+	cp := *in
+	cp.ClientToken = nil
+	b, _ := json.Marshal(cp)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// RunTask starts count (1–10) tasks of a definition. EC2 and EXTERNAL tasks
+// are placed on the cluster's ACTIVE instances whose agent is connected and
+// whose remaining CPU, memory and ports fit; tasks that fit nowhere come
+// back as failures (one per instance and reason). A cluster without
+// instances is InvalidParameterException "No Container Instances were found
+// in your cluster.". A clientToken already used in this cluster with the
+// same request returns the original tasks; with another request it is
+// ConflictException naming them.
+func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTaskRequest) (*wire.RunTaskResponse, error) {
+	count := int(wire.Val(in.Count))
+	if in.Count == nil {
+		count = 1
+	}
+	if count < 1 || count > MaxRunTaskCount {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "count must be between 1 and %d.", MaxRunTaskCount)
+	}
+	if tok := wire.Val(in.ClientToken); len(tok) > 64 || strings.ContainsFunc(tok, func(r rune) bool { return r < 33 || r > 126 }) {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "clientToken can have up to 64 ASCII characters between 33 and 126.")
+	}
+	td, err := c.checkTaskRequest(ns, wire.Val(in.TaskDefinition), in.Overrides, in.StartedBy, in.Group, in.Tags, in.PropagateTags)
+	if err != nil {
+		return nil, err
+	}
+	hash := requestHash(in)
+	now := c.nowUTC()
+	out := &wire.RunTaskResponse{Tasks: []wire.Task{}, Failures: []wire.Failure{}}
+	err = c.update(ctx, func(t tx) error {
+		out.Tasks, out.Failures = []wire.Task{}, []wire.Failure{}
+		cl, err := activeCluster(t, ns, in.Cluster)
+		if err != nil {
+			return err
+		}
+		cluster := wire.Val(cl.ClusterName)
+		if tok := wire.Val(in.ClientToken); tok != "" {
+			prior, err := tasksWithToken(t, ns, cluster, tok)
+			if err != nil {
+				return err
+			}
+			if len(prior) > 0 {
+				if prior[0].RequestHash != hash {
+					arns := make([]string, len(prior))
+					for i, p := range prior {
+						arns[i] = wire.Val(p.TaskArn)
+					}
+					return &ecs.Error{Code: ecs.Conflict, Message: "The specified client token has already been used in a request with different parameters.", ResourceIDs: arns}
+				}
+				for _, p := range prior {
+					out.Tasks = append(out.Tasks, p.Task)
+				}
+				return nil
+			}
+		}
+		launch, provider, err := resolveLaunch(cl, wire.Val(in.LaunchType), in.CapacityProviderStrategy)
+		if err != nil {
+			return err
+		}
+		if !taskDefSupports(td, launch) {
+			return ecs.Errorf(ecs.InvalidParameter, "Task definition does not support launch_type %s.", launch)
+		}
+		if wire.Val(td.NetworkMode) == wire.NetworkModeAwsvpc && (in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil) {
+			return ecs.Errorf(ecs.InvalidParameter, "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+		}
+		if launch == wire.LaunchTypeFargate {
+			return ecs.Errorf(ecs.ClientError, "The built-in Fargate fleet is not available yet: run FARGATE tasks once it lands.")
+		}
+		group := wire.Val(in.Group)
+		if group == "" {
+			group = "family:" + wire.Val(td.Family)
+		}
+		opts := taskOptions{launchType: launch, provider: provider, group: group, startedBy: wire.Val(in.StartedBy),
+			overrides: in.Overrides, tags: in.Tags, propagate: wire.Val(in.PropagateTags),
+			managedTags: wire.Val(in.EnableECSManagedTags), execCommand: wire.Val(in.EnableExecuteCommand)}
+		cands, err := loadCandidates(t, ns, cluster)
+		if err != nil {
+			return err
+		}
+		if len(cands) == 0 {
+			return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
+		}
+		res := taskReservation(&td.TaskDefinition, in.Overrides)
+		failures := map[[2]string]bool{}
+		for i := 0; i < count; i++ {
+			cd := placeOne(cands, res, failures)
+			if cd == nil {
+				continue
+			}
+			cd.charge(res)
+			rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
+			rec.ClientToken, rec.RequestHash = wire.Val(in.ClientToken), hash
+			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
+				return err
+			}
+			out.Tasks = append(out.Tasks, rec.Task)
+		}
+		if len(out.Tasks) < count {
+			out.Failures = failureList(failures)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func failureList(set map[[2]string]bool) []wire.Failure {
+	keys := make([][2]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
+	out := make([]wire.Failure, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, wire.Failure{Arn: wire.Ptr(k[0]), Reason: wire.Ptr(k[1])})
+	}
+	return out
+}
+
+// taskDefSupports reports whether a definition may run with a launch type:
+// FARGATE needs FARGATE in requiresCompatibilities; EC2 and EXTERNAL need
+// the definition to be compatible with them.
+func taskDefSupports(td *taskDefRecord, launch wire.LaunchType) bool {
+	if launch == wire.LaunchTypeFargate && !slices.Contains(td.RequiresCompatibilities, wire.CompatibilityFargate) {
+		return false
+	}
+	return slices.Contains(td.Compatibilities, wire.Compatibility(launch)) || len(td.Compatibilities) == 0
+}
+
+// tasksWithToken returns the tasks of a cluster started with a client token.
+func tasksWithToken(t tx, ns ecs.Namespace, cluster, token string) ([]*taskRecord, error) {
+	var out []*taskRecord
+	err := t.List(keyTaskPrefix(ns, cluster), "", func(kv store.KV) error {
+		if !strings.Contains(string(kv.Value), token) {
+			return nil // cheap pre-filter before decoding
+		}
+		rec := new(taskRecord)
+		if err := json.Unmarshal(kv.Value, rec); err != nil {
+			return err
+		}
+		if rec.ClientToken == token {
+			out = append(out, rec)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// StartTask starts one task of a definition on each named instance (up to
+// 10), bypassing placement strategies but not resources: problems are
+// per-instance failures (MISSING, INACTIVE, AGENT, RESOURCE:*).
+func (c *Control) StartTask(ctx context.Context, ns ecs.Namespace, in *wire.StartTaskRequest) (*wire.StartTaskResponse, error) {
+	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "containerInstances must name between 1 and 10 container instances.")
+	}
+	td, err := c.checkTaskRequest(ns, wire.Val(in.TaskDefinition), in.Overrides, in.StartedBy, in.Group, in.Tags, in.PropagateTags)
+	if err != nil {
+		return nil, err
+	}
+	now := c.nowUTC()
+	out := &wire.StartTaskResponse{}
+	err = c.update(ctx, func(t tx) error {
+		out.Tasks, out.Failures = []wire.Task{}, []wire.Failure{}
+		cl, err := activeCluster(t, ns, in.Cluster)
+		if err != nil {
+			return err
+		}
+		cluster := wire.Val(cl.ClusterName)
+		if wire.Val(td.NetworkMode) == wire.NetworkModeAwsvpc && (in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil) {
+			return ecs.Errorf(ecs.InvalidParameter, "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+		}
+		cands, err := loadCandidates(t, ns, cluster)
+		if err != nil {
+			return err
+		}
+		group := wire.Val(in.Group)
+		if group == "" {
+			group = "family:" + wire.Val(td.Family)
+		}
+		opts := taskOptions{launchType: wire.LaunchTypeEc2, group: group, startedBy: wire.Val(in.StartedBy),
+			overrides: in.Overrides, tags: in.Tags, propagate: wire.Val(in.PropagateTags),
+			managedTags: wire.Val(in.EnableECSManagedTags), execCommand: wire.Val(in.EnableExecuteCommand)}
+		res := taskReservation(&td.TaskDefinition, in.Overrides)
+		for _, ref := range in.ContainerInstances {
+			id, ok := instanceRef(ns, cluster, ref)
+			arn := ref
+			if ok {
+				arn = instanceARN(ns, cluster, id)
+			}
+			i := slices.IndexFunc(cands, func(cd *candidate) bool { return wire.Val(cd.rec.ContainerInstanceArn) == arn })
+			reason := ""
+			switch {
+			case i < 0:
+				reason = "MISSING"
+			case wire.Val(cands[i].rec.Status) != instanceActive:
+				reason = "INACTIVE"
+			default:
+				reason = cands[i].fit(res)
+			}
+			if reason != "" {
+				out.Failures = append(out.Failures, wire.Failure{Arn: wire.Ptr(arn), Reason: wire.Ptr(reason)})
+				continue
+			}
+			cands[i].charge(res)
+			rec := c.newTask(ns, cluster, td, opts, cands[i].rec, now)
+			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
+				return err
+			}
+			out.Tasks = append(out.Tasks, rec.Task)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// storedTask reads a task inside t.
+func storedTask(t tx, ns ecs.Namespace, cluster, ref string) (*taskRecord, error) {
+	parent, id, ok := ecs.ResolveName(ns, ref, "task")
+	rec := new(taskRecord)
+	if ok && (parent == "" || parent == cluster) && validID(id) {
+		found, err := t.get(keyTask(ns, cluster, id), rec)
+		if err != nil {
+			return nil, err
+		}
+		ok = found
+	} else {
+		ok = false
+	}
+	if !ok {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "The referenced task was not found.")
+	}
+	return rec, nil
+}
+
+// StopTask asks for a task to stop: desiredStatus STOPPED, stopCode
+// UserInitiated and the reason (default "Task stopped by user"); the agent
+// stops its containers and reports STOPPED. A task that never reached its
+// agent (no instance, or the instance is gone) stops at once. StopTask
+// removes the task's tags, as ECS does.
+func (c *Control) StopTask(ctx context.Context, ns ecs.Namespace, in *wire.StopTaskRequest) (*wire.StopTaskResponse, error) {
+	if len(wire.Val(in.Reason)) > 1024 {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "reason can have up to 1024 characters.")
+	}
+	now := c.nowUTC()
+	var out *taskRecord
+	err := c.update(ctx, func(t tx) error {
+		cl, err := activeCluster(t, ns, in.Cluster)
+		if err != nil {
+			return err
+		}
+		cluster := wire.Val(cl.ClusterName)
+		rec, err := storedTask(t, ns, cluster, wire.Val(in.Task))
+		if err != nil {
+			return err
+		}
+		out = rec
+		if wire.Val(rec.DesiredStatus) == taskStopped {
+			return nil
+		}
+		reason := wire.Val(in.Reason)
+		if reason == "" {
+			reason = "Task stopped by user"
+		}
+		rec.DesiredStatus = wire.Ptr(taskStopped)
+		rec.StopCode = wire.Ptr(wire.TaskStopCodeUserInitiated)
+		rec.StoppedReason = wire.Ptr(reason)
+		rec.Tags = nil
+		*rec.Version++
+		orphan := rec.ContainerInstanceArn == nil
+		if !orphan {
+			inst := new(instanceRecord)
+			found, err := t.get(keyInstance(ns, cluster, lastSegment(wire.Val(rec.ContainerInstanceArn))), inst)
+			if err != nil {
+				return err
+			}
+			orphan = !found || wire.Val(inst.Status) == instanceInactive
+		}
+		if orphan || wire.Val(rec.LastStatus) == taskProvisioning {
+			markStopped(rec, now)
+		}
+		return t.put(keyTask(ns, cluster, rec.ID), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &wire.StopTaskResponse{Task: taskOut(out, false)}, nil
+}
+
+func lastSegment(s string) string { return s[strings.LastIndexByte(s, '/')+1:] }
+
+// markStopped moves a task to STOPPED with its timestamps; containers that
+// have not stopped are marked STOPPED too.
+func markStopped(rec *taskRecord, now time.Time) {
+	rec.LastStatus = wire.Ptr(taskStopped)
+	rec.DesiredStatus = wire.Ptr(taskStopped)
+	if rec.StoppingAt == nil {
+		rec.StoppingAt = wire.NewTime(now)
+	}
+	rec.StoppedAt = wire.NewTime(now)
+	if rec.ExecutionStoppedAt == nil {
+		rec.ExecutionStoppedAt = wire.NewTime(now)
+	}
+	for i := range rec.Containers {
+		if wire.Val(rec.Containers[i].LastStatus) != taskStopped {
+			rec.Containers[i].LastStatus = wire.Ptr(taskStopped)
+		}
+	}
+}
+
+// taskOut renders a task; tags only when asked.
+func taskOut(rec *taskRecord, withTags bool) *wire.Task {
+	t := rec.Task
+	t.Tags = nil
+	if withTags {
+		t.Tags = ecs.TagsOrEmpty(rec.Tags)
+	}
+	return &t
+}
+
+// DescribeTasks describes tasks of a cluster (up to 100) by id or ARN;
+// unknown ones are MISSING failures; an unknown cluster is
+// ClusterNotFoundException. STOPPED tasks stay describable while retained.
+func (c *Control) DescribeTasks(ctx context.Context, ns ecs.Namespace, in *wire.DescribeTasksRequest) (*wire.DescribeTasksResponse, error) {
+	if len(in.Tasks) > 100 {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "The number of tasks to describe must be 100 or fewer.")
+	}
+	cl, _, err := c.lookupCluster(ns, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	cluster := wire.Val(cl.ClusterName)
+	withTags := slices.Contains(in.Include, wire.TaskFieldTags)
+	out := &wire.DescribeTasksResponse{Tasks: []wire.Task{}, Failures: []wire.Failure{}}
+	for _, ref := range in.Tasks {
+		parent, id, ok := ecs.ResolveName(ns, ref, "task")
+		if ok && (parent == "" || parent == cluster) {
+			if rec, found := c.view.get(keyTask(ns, cluster, id)).(*taskRecord); found {
+				out.Tasks = append(out.Tasks, *taskOut(rec, withTags))
+				continue
+			}
+		}
+		arn := ref
+		if ok && validID(id) {
+			arn = taskARN(ns, cluster, id)
+		}
+		out.Failures = append(out.Failures, wire.Failure{Arn: wire.Ptr(arn), Reason: wire.Ptr("MISSING")})
+	}
+	return out, nil
+}
+
+// ListTasks lists task ARNs of a cluster filtered by container instance,
+// family, service name, startedBy, launch type and desiredStatus (default
+// RUNNING; PENDING never matches, as in ECS). family and serviceName
+// together are refused. Paginated 1–100, default 100.
+func (c *Control) ListTasks(ctx context.Context, ns ecs.Namespace, in *wire.ListTasksRequest) (*wire.ListTasksResponse, error) {
+	if in.Family != nil && in.ServiceName != nil {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "family and serviceName cannot both be specified.")
+	}
+	n, err := pageSize(in.MaxResults, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	cl, _, err := c.lookupCluster(ns, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	cluster := wire.Val(cl.ClusterName)
+	if in.ServiceName != nil {
+		if c.view.get(keyServicePrefix(ns, cluster)+*in.ServiceName) == nil {
+			return nil, ecs.Errorf(ecs.ServiceNotFound, "Service not found.")
+		}
+	}
+	desired := string(wire.Val(in.DesiredStatus))
+	if desired == "" {
+		desired = taskRunning
+	}
+	instanceARNFilter := ""
+	if in.ContainerInstance != nil {
+		if id, ok := instanceRef(ns, cluster, *in.ContainerInstance); ok {
+			instanceARNFilter = instanceARN(ns, cluster, id)
+		} else {
+			instanceARNFilter = "-" // matches nothing
+		}
+	}
+	filter := strings.Join([]string{desired, instanceARNFilter, wire.Val(in.Family), wire.Val(in.ServiceName), wire.Val(in.StartedBy), string(wire.Val(in.LaunchType))}, "|")
+	arns, next, err := page(c, "ListTasks", filter, in.NextToken, n, keyTaskPrefix(ns, cluster), false, func(_ string, obj any) (string, bool) {
+		r, ok := obj.(*taskRecord)
+		if !ok || wire.Val(r.DesiredStatus) != desired {
+			return "", false
+		}
+		switch {
+		case instanceARNFilter != "" && wire.Val(r.ContainerInstanceArn) != instanceARNFilter,
+			in.Family != nil && !strings.HasPrefix(wire.Val(r.TaskDefinitionArn), ns.ARN("task-definition/"+*in.Family+":")),
+			in.ServiceName != nil && wire.Val(r.Group) != "service:"+*in.ServiceName,
+			in.StartedBy != nil && wire.Val(r.StartedBy) != *in.StartedBy,
+			in.LaunchType != nil && wire.Val(r.LaunchType) != *in.LaunchType:
+			return "", false
+		}
+		return wire.Val(r.TaskArn), true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &wire.ListTasksResponse{TaskArns: arns, NextToken: next}, nil
+}
+
+// SubmitTaskStateChange records an agent's report of a task: RUNNING or
+// STOPPED (anything earlier is reported as PENDING), with its containers,
+// pull and execution timestamps. Reports never move a task backwards. A
+// task that stops without a stop code gets EssentialContainerExited when an
+// essential container exited, else TaskFailedToStart if it never ran.
+func (c *Control) SubmitTaskStateChange(ctx context.Context, ns ecs.Namespace, in *wire.SubmitTaskStateChangeRequest) (*wire.SubmitTaskStateChangeResponse, error) {
+	now := c.nowUTC()
+	err := c.update(ctx, func(t tx) error {
+		cl, err := activeCluster(t, ns, in.Cluster)
+		if err != nil {
+			return err
+		}
+		cluster := wire.Val(cl.ClusterName)
+		rec, err := storedTask(t, ns, cluster, wire.Val(in.Task))
+		if err != nil {
+			return err
+		}
+		for _, cs := range in.Containers {
+			applyContainerChange(rec, cs)
+		}
+		if in.PullStartedAt != nil {
+			rec.PullStartedAt = in.PullStartedAt
+		}
+		if in.PullStoppedAt != nil {
+			rec.PullStoppedAt = in.PullStoppedAt
+		}
+		if in.ExecutionStoppedAt != nil {
+			rec.ExecutionStoppedAt = in.ExecutionStoppedAt
+		}
+		advanceTask(rec, wire.Val(in.Status), wire.Val(in.Reason), now)
+		*rec.Version++
+		return t.put(keyTask(ns, cluster, rec.ID), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &wire.SubmitTaskStateChangeResponse{Acknowledgment: wire.Ptr("ACK")}, nil
+}
+
+// SubmitContainerStateChange records an agent's report of one container.
+func (c *Control) SubmitContainerStateChange(ctx context.Context, ns ecs.Namespace, in *wire.SubmitContainerStateChangeRequest) (*wire.SubmitContainerStateChangeResponse, error) {
+	err := c.update(ctx, func(t tx) error {
+		cl, err := activeCluster(t, ns, in.Cluster)
+		if err != nil {
+			return err
+		}
+		cluster := wire.Val(cl.ClusterName)
+		rec, err := storedTask(t, ns, cluster, wire.Val(in.Task))
+		if err != nil {
+			return err
+		}
+		applyContainerChange(rec, wire.ContainerStateChange{
+			ContainerName: in.ContainerName, ExitCode: in.ExitCode, NetworkBindings: in.NetworkBindings,
+			Reason: in.Reason, RuntimeId: in.RuntimeId, Status: in.Status,
+		})
+		*rec.Version++
+		return t.put(keyTask(ns, cluster, rec.ID), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &wire.SubmitContainerStateChangeResponse{Acknowledgment: wire.Ptr("ACK")}, nil
+}
+
+// applyContainerChange folds one container report into a task.
+func applyContainerChange(rec *taskRecord, cs wire.ContainerStateChange) {
+	i := slices.IndexFunc(rec.Containers, func(ct wire.Container) bool { return wire.Val(ct.Name) == wire.Val(cs.ContainerName) })
+	if i < 0 {
+		return
+	}
+	ct := &rec.Containers[i]
+	if s := wire.Val(cs.Status); s != "" && taskStateOrder[s] >= taskStateOrder[wire.Val(ct.LastStatus)] {
+		ct.LastStatus = cs.Status
+	}
+	if cs.ExitCode != nil {
+		ct.ExitCode = cs.ExitCode
+	}
+	if cs.Reason != nil {
+		r := *cs.Reason
+		if len(r) > 1024 {
+			r = r[:1024]
+		}
+		ct.Reason = &r
+	}
+	if cs.RuntimeId != nil {
+		ct.RuntimeId = cs.RuntimeId
+	}
+	if cs.ImageDigest != nil {
+		ct.ImageDigest = cs.ImageDigest
+	}
+	if cs.NetworkBindings != nil {
+		ct.NetworkBindings = cs.NetworkBindings
+	}
+}
+
+// advanceTask moves a task forward to the reported status.
+func advanceTask(rec *taskRecord, status, reason string, now time.Time) {
+	cur := wire.Val(rec.LastStatus)
+	if status == "" || taskStateOrder[status] <= taskStateOrder[cur] {
+		return
+	}
+	switch status {
+	case taskRunning:
+		rec.LastStatus = wire.Ptr(taskRunning)
+		if rec.StartedAt == nil {
+			rec.StartedAt = wire.NewTime(now)
+		}
+	case taskStopped:
+		everRan := rec.StartedAt != nil
+		if rec.StopCode == nil {
+			switch {
+			case essentialExited(rec):
+				rec.StopCode = wire.Ptr(wire.TaskStopCodeEssentialContainerExited)
+				if reason == "" {
+					reason = "Essential container in task exited"
+				}
+			case !everRan:
+				rec.StopCode = wire.Ptr(wire.TaskStopCodeTaskFailedToStart)
+			}
+			if reason != "" {
+				rec.StoppedReason = wire.Ptr(reason)
+			}
+		}
+		markStopped(rec, now)
+	default:
+		rec.LastStatus = wire.Ptr(status)
+	}
+}
+
+// essentialExited reports whether an essential container has stopped.
+func essentialExited(rec *taskRecord) bool {
+	for _, ct := range rec.Containers {
+		if slices.Contains(rec.Essential, wire.Val(ct.Name)) && wire.Val(ct.LastStatus) == taskStopped && ct.ExitCode != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// SetAgentConnected records whether an instance's agent holds its session
+// (the agent-session endpoint calls it on connect and on loss).
+func (c *Control) SetAgentConnected(ctx context.Context, ns ecs.Namespace, cluster, id string, connected bool) error {
+	return c.update(ctx, func(t tx) error {
+		rec := new(instanceRecord)
+		found, err := t.get(keyInstance(ns, cluster, id), rec)
+		if err != nil || !found || wire.Val(rec.AgentConnected) == connected {
+			return err
+		}
+		rec.AgentConnected = wire.Ptr(connected)
+		*rec.Version++
+		return t.put(keyInstance(ns, cluster, id), rec)
+	})
+}
