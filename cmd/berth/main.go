@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/server"
@@ -73,6 +74,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&auth, "auth", "none", "authentication: none, or sigv4 (verify signatures against --credentials)")
 	fs.StringVar(&cfg.CredentialsFile, "credentials", "", "credentials file: lines of 'ACCESS_KEY_ID SECRET ACCOUNT_ID', or JSON [{accessKeyId,secretAccessKey,accountId}]")
 	fs.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "base URL agents are told to connect to (default: the address each agent used)")
+	fs.DurationVar(&cfg.TaskRetention, "task-retention", time.Hour, "how long STOPPED tasks stay describable")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -3,6 +3,7 @@ package control
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/wire"
@@ -248,4 +249,53 @@ func TestTaskLifecycle(t *testing.T) {
 			t.Fatalf("failures %+v", d.Failures)
 		}
 	})
+}
+
+func TestPurge(t *testing.T) {
+	f := newTaskFixture(t)
+	f.connect(t, true)
+	ctx := testCtx(t)
+	arn := wire.Val(f.run(t, "big", 1).Tasks[0].TaskArn)
+	_, err := f.c.StopTask(ctx, testNS, &wire.StopTaskRequest{Cluster: wire.Ptr("tasks"), Task: wire.Ptr(arn)})
+	noErr(t, err)
+	_, err = f.c.SubmitTaskStateChange(ctx, testNS, &wire.SubmitTaskStateChangeRequest{Cluster: wire.Ptr("tasks"), Task: wire.Ptr(arn), Status: wire.Ptr("STOPPED")})
+	noErr(t, err)
+	// web:1 is deleted while no task uses it; big:1 is deleted while a
+	// (stopped) task still references it.
+	for _, td := range []string{"web:1", "big:1"} {
+		_, err = f.c.DeregisterTaskDefinition(ctx, testNS, &wire.DeregisterTaskDefinitionRequest{TaskDefinition: wire.Ptr(td)})
+		noErr(t, err)
+	}
+	del, err := f.c.DeleteTaskDefinitions(ctx, testNS, &wire.DeleteTaskDefinitionsRequest{TaskDefinitions: []string{"web:1", "big:1"}})
+	noErr(t, err)
+	if len(del.Failures) != 0 || len(del.TaskDefinitions) != 2 {
+		t.Fatalf("delete: %+v", del)
+	}
+
+	now := f.describe(t, arn).StoppedAt.Time
+	n, err := f.c.Purge(ctx, now.Add(30*time.Minute), time.Hour)
+	noErr(t, err)
+	if n != 1 { // only web:1: the task is within retention and still references big:1
+		t.Fatalf("purged %d, want 1", n)
+	}
+	if _, err := f.c.DescribeTaskDefinition(ctx, testNS, &wire.DescribeTaskDefinitionRequest{TaskDefinition: wire.Ptr("web:1")}); ecs.CodeOf(err) != ecs.ClientError {
+		t.Fatalf("web:1 after purge: %v", err)
+	}
+	n, err = f.c.Purge(ctx, now.Add(2*time.Hour), time.Hour)
+	noErr(t, err)
+	if n != 2 { // the task, then big:1 which it no longer holds... (same sweep)
+		t.Fatalf("purged %d, want 2", n)
+	}
+	d, err := f.c.DescribeTasks(ctx, testNS, &wire.DescribeTasksRequest{Cluster: wire.Ptr("tasks"), Tasks: []string{arn}})
+	noErr(t, err)
+	if len(d.Tasks) != 0 || len(d.Failures) != 1 {
+		t.Fatalf("purged task still described: %+v", d)
+	}
+	// Revision numbers are never reused.
+	register(t, f.c, "web", 256, 512, 0)
+	out, err := f.c.DescribeTaskDefinition(ctx, testNS, &wire.DescribeTaskDefinitionRequest{TaskDefinition: wire.Ptr("web")})
+	noErr(t, err)
+	if wire.Val(out.TaskDefinition.Revision) != 2 {
+		t.Fatalf("revision %d, want 2", wire.Val(out.TaskDefinition.Revision))
+	}
 }

@@ -138,7 +138,9 @@ func (v *view) apply(ev store.Event) {
 			v.tree.ReplaceOrInsert(item{key: ev.KV.Key, obj: obj, modRev: ev.KV.ModRev})
 		}
 	}
-	if ev.KV.ModRev > v.rev {
+	// Waiters wake only once the whole revision is applied: an Update that
+	// wrote several keys is visible all at once (read-your-writes).
+	if ev.Last && ev.KV.ModRev > v.rev {
 		v.rev = ev.KV.ModRev
 		close(v.changed)
 		v.changed = make(chan struct{})

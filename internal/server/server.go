@@ -44,6 +44,9 @@ type Config struct {
 	Log          *slog.Logger
 	// ShutdownTimeout bounds how long Close waits for in-flight requests.
 	ShutdownTimeout time.Duration
+	// TaskRetention is how long STOPPED tasks stay describable (default
+	// control.DefaultTaskRetention, one hour).
+	TaskRetention time.Duration
 }
 
 // Main is a running server.
@@ -61,7 +64,11 @@ type Main struct {
 	connMu   sync.Mutex
 	newConns map[net.Conn]struct{}
 
-	// serveErr receives the result of the serving goroutine; wg tracks it.
+	// stopSweep ends the periodic purge loop.
+	stopSweep context.CancelFunc
+
+	// serveErr receives the result of the serving goroutine; wg tracks it
+	// and the sweep loop.
 	serveErr chan error
 	wg       sync.WaitGroup
 	once     sync.Once
@@ -86,6 +93,9 @@ func Start(ctx context.Context, cfg Config) (*Main, error) {
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if cfg.TaskRetention == 0 {
+		cfg.TaskRetention = control.DefaultTaskRetention
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -159,6 +169,9 @@ func (m *Main) open(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 		ConnState:         m.trackConn,
 	}
+	sweepCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopSweep = stop
+	m.wg.Go(func() { m.sweep(sweepCtx) })
 	m.wg.Go(func() {
 		err := m.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -167,6 +180,24 @@ func (m *Main) open(ctx context.Context) error {
 		m.serveErr <- err
 	})
 	return nil
+}
+
+// sweep purges expired records once a minute until ctx ends.
+func (m *Main) sweep(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := m.control.Purge(ctx, time.Now(), m.cfg.TaskRetention); err != nil && ctx.Err() == nil {
+				m.log.Warn("purge failed", "err", err)
+			} else if n > 0 {
+				m.log.Info("purged expired records", "count", n)
+			}
+		}
+	}
 }
 
 // trackConn remembers connections until their first request starts.
@@ -233,6 +264,7 @@ func (m *Main) Close() error {
 			}
 			ticker.Stop()
 			cancel()
+			m.stopSweep()
 			m.wg.Wait()
 		}
 		err = errors.Join(err, m.closeBackends())

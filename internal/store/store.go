@@ -69,10 +69,14 @@ const (
 	EventDelete
 )
 
-// Event is one committed change to one key.
+// Event is one committed change to one key. A watcher receives the events
+// of one revision consecutively; Last marks the final one it receives for
+// that revision, so a consumer knows when it has seen a whole revision
+// (read-your-writes after a multi-key Update).
 type Event struct {
 	Type EventType
 	KV   KV // for deletes, Key and ModRev (the deleting revision) only
+	Last bool
 }
 
 // Store is the contract both backends implement. All methods are safe for

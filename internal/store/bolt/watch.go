@@ -65,10 +65,14 @@ func (s *Store) serveWatch(ctx context.Context, w *watcher, after, regRev store.
 	defer s.unwatch(w)
 
 	send := func(evs []store.Event) bool {
-		for _, ev := range evs {
+		for i, ev := range evs {
 			if ev.KV.ModRev <= after {
 				continue
 			}
+			// ev is a copy: the slice is shared with other watchers. A
+			// revision never spans two calls (live slices hold one
+			// revision; replay chunks end on revision boundaries).
+			ev.Last = i == len(evs)-1 || evs[i+1].KV.ModRev != ev.KV.ModRev
 			select {
 			case out <- ev:
 			case <-ctx.Done():

@@ -87,8 +87,11 @@ func (s *Store) forward(done <-chan struct{}, wch clientv3.WatchChan, out chan<-
 			if !ok || resp.Canceled || resp.Err() != nil {
 				return
 			}
-			for _, ev := range resp.Events {
-				q.push(s.event(ev))
+			// etcd delivers all events of a revision in one response.
+			for i, ev := range resp.Events {
+				e := s.event(ev)
+				e.Last = i == len(resp.Events)-1 || resp.Events[i+1].Kv.ModRevision != ev.Kv.ModRevision
+				q.push(e)
 			}
 			if q.liveRevs > s.opts.WatchQueue {
 				return

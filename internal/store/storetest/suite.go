@@ -86,6 +86,7 @@ func Run(t *testing.T, b Backend) {
 		{"ManyReads", testManyReads},
 		{"WatchReplayThenLive", testWatchReplayThenLive},
 		{"WatchFromNow", testWatchFromNow},
+		{"WatchLastOfRevision", testWatchLastOfRevision},
 		{"WatchConcurrent", testWatchConcurrent},
 		{"WatchCancel", testWatchCancel},
 		{"WatchCompacted", testWatchCompacted},

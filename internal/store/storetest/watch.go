@@ -332,3 +332,46 @@ func testWatchSlowDropped(t *testing.T, b Backend) {
 	}
 	closed(t, ch)
 }
+
+// Ensure that Last marks the final event of each revision, both when
+// replayed and live, and after prefix filtering.
+func testWatchLastOfRevision(t *testing.T, b Backend) {
+	s, _ := open(t, b)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	start := rev(t, s)
+	multi := func(keys ...string) store.Rev {
+		t.Helper()
+		r, err := s.Update(ctx, func(tx store.Tx) error {
+			for _, k := range keys {
+				if err := tx.Put(k, []byte("v")); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	multi("a/1", "a/2", "b/1")
+	check := func(name string, evs []store.Event, wantLast []bool) {
+		t.Helper()
+		for i, ev := range evs {
+			if ev.Last != wantLast[i] {
+				t.Fatalf("%s: event %d (%s rev %d) Last = %v, want %v", name, i, ev.KV.Key, ev.KV.ModRev, ev.Last, wantLast[i])
+			}
+		}
+	}
+	// Replayed.
+	check("replay", next(t, watch(t, ctx, s, "", start), 3), []bool{false, false, true})
+	check("replay prefix", next(t, watch(t, ctx, s, "a/", start), 2), []bool{false, true})
+	// Live.
+	live := watch(t, ctx, s, "", rev(t, s))
+	livePrefix := watch(t, ctx, s, "b/", rev(t, s))
+	multi("a/3", "b/2", "b/3")
+	multi("c/1")
+	check("live", next(t, live, 4), []bool{false, false, true, true})
+	check("live prefix", next(t, livePrefix, 2), []bool{false, true})
+}
