@@ -162,12 +162,16 @@ type Runtime interface {
 	// as it is (no registry is contacted). A missing image that cannot be
 	// pulled returns an error wrapping ErrImagePull.
 	Pull(ctx context.Context, image string) error
-	// Create creates (does not start) a container and returns its id.
+	// Create creates (does not start) a container and returns its id. It
+	// may return ErrImagePull too (an image that vanished after Pull, or a
+	// simulated pull failure); the agent treats both the same way.
 	Create(ctx context.Context, spec ContainerSpec) (string, error)
 	// Start starts a created container.
 	Start(ctx context.Context, id string) error
-	// Stop sends SIGTERM, waits up to grace, then SIGKILLs. Stopping an
-	// exited container is not an error.
+	// Stop sends SIGTERM, waits up to grace, then SIGKILLs; grace <= 0
+	// kills at once. The agent passes the container's stopTimeout as grace
+	// (spec.StopTimeout is the default the runtime records). Stopping an
+	// exited or never-started container is not an error.
 	Stop(ctx context.Context, id string, grace time.Duration) error
 	// Wait blocks until the container exits (or ctx ends) and returns how.
 	Wait(ctx context.Context, id string) (ExitResult, error)
