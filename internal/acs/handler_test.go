@@ -275,7 +275,7 @@ func TestHandler_PayloadAndAck(t *testing.T) {
 }
 
 func TestHandler_Heartbeats(t *testing.T) {
-	h := newHarness(t, Config{HeartbeatInterval: 10 * time.Millisecond})
+	h := newHarness(t, Config{HeartbeatInterval: 10 * time.Millisecond, InactivityTimeout: 10 * time.Second})
 	c, _ := h.connect(testParams(instanceA))
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -368,13 +368,14 @@ func TestHandler_ManifestAndStopVerification(t *testing.T) {
 }
 
 func TestHandler_InactivityTimeout(t *testing.T) {
-	h := newHarness(t, Config{HeartbeatInterval: 10 * time.Millisecond, InactivityTimeout: 80 * time.Millisecond})
+	// Margins wide enough for a loaded CI machine under -race.
+	h := newHarness(t, Config{HeartbeatInterval: 20 * time.Millisecond, InactivityTimeout: 400 * time.Millisecond})
 
 	// An agent that acks heartbeats stays connected well past the timeout.
 	live, liveSession := h.connect(testParams(instanceA))
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	for range 30 { // 30 heartbeats: at least 300 ms, almost 4 timeouts
+	for range 60 { // 60 heartbeats: at least 1.2 s, three timeouts
 		m, err := live.Recv(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -401,7 +402,7 @@ func TestHandler_InactivityTimeout(t *testing.T) {
 	if e.kind != "disconnect" || e.s != s || !errors.Is(e.cause, ErrInactive) {
 		t.Fatalf("got %s %v, want disconnect ErrInactive", e.kind, e.cause)
 	}
-	if d := time.Since(start); d < 80*time.Millisecond {
+	if d := time.Since(start); d < 400*time.Millisecond {
 		t.Errorf("closed after %v, before the timeout", d)
 	}
 }
@@ -605,7 +606,7 @@ func TestHandler_Close(t *testing.T) {
 // TestHandler_ConcurrentSenders exercises Send from many goroutines while the
 // agent reads and acks, for the race detector.
 func TestHandler_ConcurrentSenders(t *testing.T) {
-	h := newHarness(t, Config{SendQueue: 1024, HeartbeatInterval: 5 * time.Millisecond})
+	h := newHarness(t, Config{SendQueue: 1024, HeartbeatInterval: 5 * time.Millisecond, InactivityTimeout: 10 * time.Second})
 	c, s := h.connect(testParams(instanceA))
 	const senders, each = 8, 50
 	var wg sync.WaitGroup

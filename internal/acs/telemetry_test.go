@@ -147,14 +147,15 @@ func TestTelemetry_PublishAcked(t *testing.T) {
 }
 
 func TestTelemetry_HeartbeatsAndPongs(t *testing.T) {
-	th := newTelemetryHarness(t, TelemetryConfig{HeartbeatInterval: 10 * time.Millisecond, InactivityTimeout: 60 * time.Millisecond})
+	// Margins wide enough for a loaded CI machine under -race.
+	th := newTelemetryHarness(t, TelemetryConfig{HeartbeatInterval: 20 * time.Millisecond, InactivityTimeout: 400 * time.Millisecond})
 
 	// An agent that publishes nothing but keeps reading (its websocket
 	// library answers pings) stays connected.
 	c := th.dial(telemetryParams(instanceA))
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	for range 25 { // at least 250 ms, four timeouts
+	for range 60 { // at least 1.2 s, three timeouts
 		m, err := c.Recv(ctx)
 		if err != nil {
 			t.Fatalf("recv: %v", err)
