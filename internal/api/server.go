@@ -281,6 +281,13 @@ func trimErr(err error) string {
 	return s
 }
 
+// Authenticate authenticates a request without a body (the agents'
+// websocket upgrades, signed with an empty payload) exactly as API calls
+// are, and returns its namespace. Failures are *ecs.Error.
+func (s *Server) Authenticate(r *http.Request) (ecs.Namespace, error) {
+	return s.authenticate(r, nil)
+}
+
 // authenticate returns the namespace of the request. Under AuthNone it reads
 // the credential scope if the request is signed, without verifying it.
 func (s *Server) authenticate(r *http.Request, body []byte) (ecs.Namespace, error) {

@@ -21,6 +21,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/berth-dev/berth/internal/acs"
+	"github.com/berth-dev/berth/internal/agents"
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/control"
 	"github.com/berth-dev/berth/internal/store"
@@ -56,6 +58,9 @@ type Main struct {
 	store   store.Store
 	etcdCli *clientv3.Client
 	control *control.Control
+	agents  *agents.Backend
+	acs     *acs.Handler
+	tcs     *acs.TelemetryHandler
 	http    *http.Server
 	ln      net.Listener
 
@@ -157,13 +162,34 @@ func (m *Main) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Agent sessions: the ACS websocket at /ws and telemetry at /tcs/ws,
+	// authenticated like API calls (SigV4 under --auth sigv4).
+	authenticate := func(r *http.Request) (acs.Identity, error) {
+		ns, err := h.Authenticate(r)
+		if err != nil {
+			return acs.Identity{}, &acs.AccessDeniedException{Message: err.Error()}
+		}
+		return acs.Identity{AccountID: ns.Account, Region: ns.Region}, nil
+	}
+	m.agents = agents.New(agents.Config{Control: c, Log: m.log})
+	m.acs, err = acs.New(acs.Config{Backend: m.agents, Authenticate: authenticate, Log: m.log})
+	if err != nil {
+		return err
+	}
+	m.tcs = acs.NewTelemetry(acs.TelemetryConfig{Authenticate: authenticate, Log: m.log})
+	m.agents.Start()
+	mux := http.NewServeMux()
+	mux.Handle(acs.Path, m.acs)
+	mux.Handle(acs.TelemetryPath, m.tcs)
+	mux.Handle("/", h)
+
 	ln, err := net.Listen("tcp", m.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}
 	m.ln = ln
 	m.http = &http.Server{
-		Handler:           h,
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
@@ -274,6 +300,17 @@ func (m *Main) Close() error {
 
 func (m *Main) closeBackends() error {
 	var err error
+	// Agent sessions are hijacked connections Shutdown does not wait for:
+	// close them, then the loop that feeds them.
+	if m.acs != nil {
+		err = errors.Join(err, m.acs.Close())
+	}
+	if m.tcs != nil {
+		err = errors.Join(err, m.tcs.Close())
+	}
+	if m.agents != nil {
+		err = errors.Join(err, m.agents.Close())
+	}
 	if m.control != nil {
 		err = errors.Join(err, m.control.Close())
 	}

@@ -1,0 +1,302 @@
+// Package agents connects the agents' ACS sessions to the control plane. It
+// implements acs.Backend:
+//
+//	agent ──ACS websocket──▶ acs.Handler ──Connect/Handle/Disconnect──▶ Backend
+//	                                                                     │
+//	   PayloadMessage (tasks to start or stop) ◀── sync loop ◀── view changes
+//	   TaskManifestMessage every ManifestInterval
+//	   TaskStopVerificationAck ◀── TaskStopVerificationMessage
+//
+// The sync loop is level-triggered: whenever the view changes it compares,
+// per session, the tasks placed on the instance (and their desired status)
+// with what that session was already sent, and sends the difference. A new
+// session (a reconnect) starts with nothing sent, so the agent gets every
+// task again; the agent keys tasks by ARN, so nothing is duplicated.
+// Connect marks the instance agentConnected; the last session's Disconnect
+// clears it.
+package agents
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/internal/acs"
+	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// Config configures the Backend.
+type Config struct {
+	Control   *control.Control
+	Log       *slog.Logger
+	Partition string // "aws"
+	// ManifestInterval is how often each session gets a TaskManifestMessage
+	// (default 60 s).
+	ManifestInterval time.Duration
+	Now              func() time.Time
+}
+
+// Backend is the acs.Backend of `berth server`. It is safe for concurrent
+// use. Start runs its sync loop; Close stops it.
+type Backend struct {
+	cfg Config
+	log *slog.Logger
+
+	mu       sync.Mutex
+	sessions map[*acs.Session]*session
+
+	// Lifecycle: cancel stops the loop, wg waits for it.
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	kick   chan struct{}
+}
+
+// session is what the backend knows of one connected agent.
+type session struct {
+	s        *acs.Session
+	ns       ecs.Namespace
+	cluster  string
+	instance string            // container instance id
+	sent     map[string]string // task ARN → desired status sent
+	seq      int64
+	manifest time.Time // when the last manifest was sent
+}
+
+var _ acs.Backend = (*Backend)(nil)
+
+// New returns a Backend; call Start to run it.
+func New(cfg Config) *Backend {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Partition == "" {
+		cfg.Partition = "aws"
+	}
+	if cfg.ManifestInterval == 0 {
+		cfg.ManifestInterval = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Backend{cfg: cfg, log: cfg.Log, sessions: map[*acs.Session]*session{}, kick: make(chan struct{}, 1)}
+}
+
+// Start runs the sync loop until Close.
+func (b *Backend) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	b.wg.Go(func() { b.loop(ctx) })
+}
+
+// Close stops the sync loop. Sessions are closed by the acs.Handler.
+func (b *Backend) Close() error {
+	if b.cancel != nil {
+		b.cancel()
+	}
+	b.wg.Wait()
+	return nil
+}
+
+// namespace of a session, from the identity its upgrade request proved.
+func (b *Backend) namespace(s *acs.Session) ecs.Namespace {
+	id := s.Identity()
+	ns := ecs.Namespace{Partition: b.cfg.Partition, Account: id.AccountID, Region: id.Region}
+	ns.Principal = ns.RootPrincipal()
+	return ns
+}
+
+// Connect admits a session for a registered, not INACTIVE instance of the
+// named cluster and marks its agent connected.
+func (b *Backend) Connect(ctx context.Context, s *acs.Session) error {
+	ns := b.namespace(s)
+	_, cluster, ok := ecs.ResolveName(ns, s.ClusterARN(), "cluster")
+	if !ok {
+		return &acs.InvalidClusterException{Message: "The cluster is not valid: " + s.ClusterARN()}
+	}
+	parent, id, ok := ecs.ResolveName(ns, s.ContainerInstanceARN(), "container-instance")
+	if !ok || (parent != "" && parent != cluster) {
+		return &acs.InvalidInstanceException{Message: "The container instance is not valid: " + s.ContainerInstanceARN()}
+	}
+	switch b.cfg.Control.InstanceStatus(ns, cluster, id) {
+	case "":
+		return &acs.InvalidInstanceException{Message: "The container instance is not registered: " + s.ContainerInstanceARN()}
+	case "INACTIVE":
+		return &acs.InactiveInstanceException{Message: "The container instance is inactive: " + s.ContainerInstanceARN()}
+	}
+	if err := b.cfg.Control.SetAgentConnected(ctx, ns, cluster, id, true); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.sessions[s] = &session{s: s, ns: ns, cluster: cluster, instance: id, sent: map[string]string{}, seq: s.SeqNum()}
+	b.mu.Unlock()
+	b.poke()
+	b.log.Info("agent connected", "cluster", cluster, "instance", id, "session", s.ID())
+	return nil
+}
+
+// Disconnect forgets a session; when it was the instance's last, the
+// instance's agent is marked disconnected.
+func (b *Backend) Disconnect(ctx context.Context, s *acs.Session, cause error) {
+	b.mu.Lock()
+	st := b.sessions[s]
+	delete(b.sessions, s)
+	others := false
+	if st != nil {
+		for _, o := range b.sessions {
+			if o.ns == st.ns && o.cluster == st.cluster && o.instance == st.instance {
+				others = true
+			}
+		}
+	}
+	b.mu.Unlock()
+	if st == nil || others {
+		return
+	}
+	// The session's context may be done; the mark must still land.
+	if err := b.cfg.Control.SetAgentConnected(context.WithoutCancel(ctx), st.ns, st.cluster, st.instance, false); err != nil {
+		b.log.Warn("marking agent disconnected failed", "instance", st.instance, "err", err)
+	}
+	b.log.Info("agent disconnected", "cluster", st.cluster, "instance", st.instance, "cause", cause)
+}
+
+// Handle answers the agent's messages: stop verification gets the list of
+// candidates the server does not want running.
+func (b *Backend) Handle(ctx context.Context, s *acs.Session, msg any) {
+	switch m := msg.(type) {
+	case *acs.TaskStopVerificationMessage:
+		b.mu.Lock()
+		st := b.sessions[s]
+		b.mu.Unlock()
+		if st == nil {
+			return
+		}
+		tasks, _ := b.cfg.Control.InstanceTasks(st.ns, st.cluster, st.instance)
+		want := map[string]string{}
+		for _, t := range tasks {
+			want[t.ARN] = t.Desired
+		}
+		ack := &acs.TaskStopVerificationAck{MessageID: m.MessageID, GeneratedAt: b.cfg.Now().UnixMilli()}
+		for _, cand := range m.StopCandidates {
+			if d, ok := want[cand.TaskARN]; !ok || d == "STOPPED" {
+				ack.StopTasks = append(ack.StopTasks, acs.TaskIdentifier{TaskARN: cand.TaskARN, TaskClusterARN: cand.TaskClusterARN, DesiredStatus: "STOPPED"})
+			}
+		}
+		if err := s.Send(ctx, ack); err != nil {
+			b.log.Debug("stop verification ack not sent", "err", err)
+		}
+	}
+}
+
+// poke wakes the sync loop.
+func (b *Backend) poke() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+// loop syncs every session whenever the view changes, when poked, and at
+// least every second (for manifests).
+func (b *Backend) loop(ctx context.Context) {
+	var rev store.Rev
+	changed := make(chan store.Rev, 1)
+	b.wg.Go(func() {
+		for ctx.Err() == nil {
+			r, err := b.cfg.Control.WaitChange(ctx, rev)
+			if err != nil {
+				return
+			}
+			rev = r
+			select {
+			case changed <- r:
+			default:
+			}
+		}
+	})
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-b.kick:
+		case <-tick.C:
+		}
+		b.syncAll(ctx)
+	}
+}
+
+// syncAll sends each session what changed for its instance.
+func (b *Backend) syncAll(ctx context.Context) {
+	b.mu.Lock()
+	all := make([]*session, 0, len(b.sessions))
+	for _, st := range b.sessions {
+		all = append(all, st)
+	}
+	b.mu.Unlock()
+	now := b.cfg.Now()
+	for _, st := range all {
+		if err := b.sync(ctx, st, now); err != nil && !errors.Is(err, acs.ErrSessionClosed) {
+			b.log.Warn("agent sync failed", "instance", st.instance, "err", err)
+		}
+	}
+}
+
+// sync sends one session a PayloadMessage with the tasks whose desired
+// status it has not been sent yet, and a manifest when one is due. Only the
+// loop goroutine calls it, so a session's state needs no lock.
+func (b *Backend) sync(ctx context.Context, st *session, now time.Time) error {
+	tasks, _ := b.cfg.Control.InstanceTasks(st.ns, st.cluster, st.instance)
+	var changed []acs.Task
+	live := map[string]bool{}
+	for _, t := range tasks {
+		live[t.ARN] = true
+		if st.sent[t.ARN] != t.Desired {
+			changed = append(changed, t.Task)
+		}
+	}
+	if len(changed) > 0 {
+		st.seq++
+		msg := &acs.PayloadMessage{
+			ClusterARN:           st.ns.ClusterARN(st.cluster),
+			ContainerInstanceARN: st.ns.ARN("container-instance/" + st.cluster + "/" + st.instance),
+			Tasks:                changed,
+			GeneratedAt:          now.UnixMilli(),
+			MessageID:            "payload-" + strconv.FormatUint(st.s.ID(), 10) + "-" + strconv.FormatInt(st.seq, 10),
+			SeqNum:               st.seq,
+		}
+		if err := st.s.Send(ctx, msg); err != nil {
+			return err
+		}
+		for _, t := range changed {
+			st.sent[t.ARN] = t.DesiredStatus
+		}
+	}
+	for arn := range st.sent {
+		if !live[arn] {
+			delete(st.sent, arn) // stopped: nothing more to send about it
+		}
+	}
+	if now.Sub(st.manifest) >= b.cfg.ManifestInterval {
+		st.manifest = now
+		st.seq++
+		m := &acs.TaskManifestMessage{
+			ClusterARN:           st.ns.ClusterARN(st.cluster),
+			ContainerInstanceARN: st.ns.ARN("container-instance/" + st.cluster + "/" + st.instance),
+			GeneratedAt:          now.UnixMilli(),
+			MessageID:            "manifest-" + strconv.FormatUint(st.s.ID(), 10) + "-" + strconv.FormatInt(st.seq, 10),
+			Timeline:             st.seq,
+		}
+		for _, t := range tasks {
+			m.Tasks = append(m.Tasks, acs.TaskIdentifier{TaskARN: t.ARN, TaskClusterARN: t.Task.TaskClusterARN, DesiredStatus: t.Desired})
+		}
+		return st.s.Send(ctx, m)
+	}
+	return nil
+}
