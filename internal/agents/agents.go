@@ -192,6 +192,27 @@ func (b *Backend) Handle(ctx context.Context, s *acs.Session, msg any) {
 	}
 }
 
+// Telemetry applies what an agent publishes on its telemetry session:
+// container health (PublishHealthRequest) becomes container and task
+// healthStatus. Metrics are accepted and not kept yet.
+func (b *Backend) Telemetry(ctx context.Context, from acs.TelemetrySource, msg any) {
+	h, ok := msg.(*acs.PublishHealthRequest)
+	if !ok {
+		return
+	}
+	ns := ecs.Namespace{Partition: b.cfg.Partition, Account: from.Identity.AccountID, Region: from.Identity.Region}
+	ns.Principal = ns.RootPrincipal()
+	for _, t := range h.Tasks {
+		containers := map[string]string{}
+		for _, ct := range t.Containers {
+			containers[ct.ContainerName] = ct.HealthStatus
+		}
+		if err := b.cfg.Control.ReportHealth(ctx, ns, t.TaskARN, containers); err != nil {
+			b.log.Debug("health report not applied", "task", t.TaskARN, "err", err)
+		}
+	}
+}
+
 // poke wakes the sync loop.
 func (b *Backend) poke() {
 	select {

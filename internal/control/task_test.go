@@ -299,3 +299,40 @@ func TestPurge(t *testing.T) {
 		t.Fatalf("revision %d, want 2", wire.Val(out.TaskDefinition.Revision))
 	}
 }
+
+func TestReportHealth(t *testing.T) {
+	f := newTaskFixture(t)
+	f.connect(t, true)
+	ctx := testCtx(t)
+	_, err := f.c.RegisterTaskDefinition(ctx, testNS, &wire.RegisterTaskDefinitionRequest{
+		Family: wire.Ptr("checked"),
+		ContainerDefinitions: []wire.ContainerDefinition{
+			{Name: wire.Ptr("app"), Image: wire.Ptr("busybox"), Memory: wire.Ptr(int32(64)),
+				HealthCheck: &wire.HealthCheck{Command: []string{"CMD", "true"}}},
+			{Name: wire.Ptr("side"), Image: wire.Ptr("busybox"), Memory: wire.Ptr(int32(64)), Essential: wire.Ptr(false)},
+		},
+	})
+	noErr(t, err)
+	arn := wire.Val(f.run(t, "checked", 1).Tasks[0].TaskArn)
+	for _, step := range []struct {
+		report map[string]string
+		want   wire.HealthStatus
+	}{
+		{map[string]string{"app": "UNKNOWN"}, wire.HealthStatusUnknown},
+		{map[string]string{"app": "HEALTHY", "side": "UNHEALTHY"}, wire.HealthStatusHealthy}, // side is not essential
+		{map[string]string{"app": "UNHEALTHY"}, wire.HealthStatusUnhealthy},
+		{map[string]string{"app": "HEALTHY"}, wire.HealthStatusHealthy},
+	} {
+		noErr(t, f.c.ReportHealth(ctx, testNS, arn, step.report))
+		task := f.describe(t, arn)
+		if wire.Val(task.HealthStatus) != step.want {
+			t.Fatalf("after %v: task health %s, want %s", step.report, wire.Val(task.HealthStatus), step.want)
+		}
+		if h, ok := step.report["app"]; ok && string(wire.Val(task.Containers[0].HealthStatus)) != h {
+			t.Fatalf("container health %s, want %s", wire.Val(task.Containers[0].HealthStatus), h)
+		}
+	}
+	if err := f.c.ReportHealth(ctx, testNS, "arn:aws:ecs:us-east-1:999999999999:task/tasks/0123456789abcdef0123456789abcdef", nil); ecs.CodeOf(err) != ecs.InvalidParameter {
+		t.Fatalf("foreign task: %v", err)
+	}
+}

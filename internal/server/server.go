@@ -176,7 +176,7 @@ func (m *Main) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.tcs = acs.NewTelemetry(acs.TelemetryConfig{Authenticate: authenticate, Log: m.log})
+	m.tcs = acs.NewTelemetry(acs.TelemetryConfig{Authenticate: authenticate, Log: m.log, OnMessage: m.agents.Telemetry})
 	m.agents.Start()
 	mux := http.NewServeMux()
 	mux.Handle(acs.Path, m.acs)
