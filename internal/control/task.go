@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sort"
 	"strconv"
@@ -690,6 +691,38 @@ func (c *Control) StartTask(ctx context.Context, ns ecs.Namespace, in *wire.Star
 	return out, nil
 }
 
+// errUnchanged tells updateTask that fn changed nothing to write.
+var errUnchanged = errors.New("control: unchanged")
+
+// updateTask reads a task of an ACTIVE cluster inside one transaction, lets
+// fn change it, and writes it back with its version advanced (unless fn
+// returns errUnchanged). It returns the task as stored. fn MAY RUN MORE
+// THAN ONCE.
+func (c *Control) updateTask(ctx context.Context, ns ecs.Namespace, clusterRef, taskRef *string, fn func(t tx, rec *taskRecord) error) (*taskRecord, error) {
+	var out *taskRecord
+	err := c.update(ctx, func(t tx) error {
+		cl, err := activeCluster(t, ns, clusterRef)
+		if err != nil {
+			return err
+		}
+		cluster := wire.Val(cl.ClusterName)
+		rec, err := storedTask(t, ns, cluster, wire.Val(taskRef))
+		if err != nil {
+			return err
+		}
+		out = rec
+		switch err := fn(t, rec); {
+		case errors.Is(err, errUnchanged):
+			return nil
+		case err != nil:
+			return err
+		}
+		*rec.Version++
+		return t.put(keyTask(ns, cluster, rec.ID), rec)
+	})
+	return out, err
+}
+
 // storedTask reads a task inside t.
 func storedTask(t tx, ns ecs.Namespace, cluster, ref string) (*taskRecord, error) {
 	parent, id, ok := ecs.ResolveName(ns, ref, "task")
@@ -719,20 +752,9 @@ func (c *Control) StopTask(ctx context.Context, ns ecs.Namespace, in *wire.StopT
 		return nil, ecs.Errorf(ecs.InvalidParameter, "reason can have up to 1024 characters.")
 	}
 	now := c.nowUTC()
-	var out *taskRecord
-	err := c.update(ctx, func(t tx) error {
-		cl, err := activeCluster(t, ns, in.Cluster)
-		if err != nil {
-			return err
-		}
-		cluster := wire.Val(cl.ClusterName)
-		rec, err := storedTask(t, ns, cluster, wire.Val(in.Task))
-		if err != nil {
-			return err
-		}
-		out = rec
+	out, err := c.updateTask(ctx, ns, in.Cluster, in.Task, func(t tx, rec *taskRecord) error {
 		if wire.Val(rec.DesiredStatus) == taskStopped {
-			return nil
+			return errUnchanged
 		}
 		reason := wire.Val(in.Reason)
 		if reason == "" {
@@ -742,11 +764,10 @@ func (c *Control) StopTask(ctx context.Context, ns ecs.Namespace, in *wire.StopT
 		rec.StopCode = wire.Ptr(wire.TaskStopCodeUserInitiated)
 		rec.StoppedReason = wire.Ptr(reason)
 		rec.Tags = nil
-		*rec.Version++
 		orphan := rec.ContainerInstanceArn == nil
 		if !orphan {
 			inst := new(instanceRecord)
-			found, err := t.get(keyInstance(ns, cluster, lastSegment(wire.Val(rec.ContainerInstanceArn))), inst)
+			found, err := t.get(keyInstance(ns, rec.Cluster, lastSegment(wire.Val(rec.ContainerInstanceArn))), inst)
 			if err != nil {
 				return err
 			}
@@ -755,7 +776,7 @@ func (c *Control) StopTask(ctx context.Context, ns ecs.Namespace, in *wire.StopT
 		if orphan || wire.Val(rec.LastStatus) == taskProvisioning {
 			markStopped(rec, now)
 		}
-		return t.put(keyTask(ns, cluster, rec.ID), rec)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -888,16 +909,7 @@ func (c *Control) ListTasks(ctx context.Context, ns ecs.Namespace, in *wire.List
 // essential container exited, else TaskFailedToStart if it never ran.
 func (c *Control) SubmitTaskStateChange(ctx context.Context, ns ecs.Namespace, in *wire.SubmitTaskStateChangeRequest) (*wire.SubmitTaskStateChangeResponse, error) {
 	now := c.nowUTC()
-	err := c.update(ctx, func(t tx) error {
-		cl, err := activeCluster(t, ns, in.Cluster)
-		if err != nil {
-			return err
-		}
-		cluster := wire.Val(cl.ClusterName)
-		rec, err := storedTask(t, ns, cluster, wire.Val(in.Task))
-		if err != nil {
-			return err
-		}
+	_, err := c.updateTask(ctx, ns, in.Cluster, in.Task, func(_ tx, rec *taskRecord) error {
 		for _, cs := range in.Containers {
 			applyContainerChange(rec, cs)
 		}
@@ -911,8 +923,7 @@ func (c *Control) SubmitTaskStateChange(ctx context.Context, ns ecs.Namespace, i
 			rec.ExecutionStoppedAt = in.ExecutionStoppedAt
 		}
 		advanceTask(rec, wire.Val(in.Status), wire.Val(in.Reason), now)
-		*rec.Version++
-		return t.put(keyTask(ns, cluster, rec.ID), rec)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -922,22 +933,12 @@ func (c *Control) SubmitTaskStateChange(ctx context.Context, ns ecs.Namespace, i
 
 // SubmitContainerStateChange records an agent's report of one container.
 func (c *Control) SubmitContainerStateChange(ctx context.Context, ns ecs.Namespace, in *wire.SubmitContainerStateChangeRequest) (*wire.SubmitContainerStateChangeResponse, error) {
-	err := c.update(ctx, func(t tx) error {
-		cl, err := activeCluster(t, ns, in.Cluster)
-		if err != nil {
-			return err
-		}
-		cluster := wire.Val(cl.ClusterName)
-		rec, err := storedTask(t, ns, cluster, wire.Val(in.Task))
-		if err != nil {
-			return err
-		}
+	_, err := c.updateTask(ctx, ns, in.Cluster, in.Task, func(_ tx, rec *taskRecord) error {
 		applyContainerChange(rec, wire.ContainerStateChange{
 			ContainerName: in.ContainerName, ExitCode: in.ExitCode, NetworkBindings: in.NetworkBindings,
 			Reason: in.Reason, RuntimeId: in.RuntimeId, Status: in.Status,
 		})
-		*rec.Version++
-		return t.put(keyTask(ns, cluster, rec.ID), rec)
+		return nil
 	})
 	if err != nil {
 		return nil, err
