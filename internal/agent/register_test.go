@@ -1,0 +1,58 @@
+package agent
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+func TestCapabilities(t *testing.T) {
+	for _, tc := range []struct {
+		api      string
+		top      string
+		excluded string
+	}{
+		{"1.41", capDockerAPI + "1.41", capDockerAPI + "1.42"},
+		{"1.47", capDockerAPI + "1.44", capDockerAPI + "1.45"},
+		{"garbage", capDockerAPI + "1.17", capDockerAPI + "1.18"},
+	} {
+		caps := Capabilities(tc.api)
+		if !slices.Contains(caps, tc.top) || slices.Contains(caps, tc.excluded) || !slices.Contains(caps, "ecs.capability.container-ordering") {
+			t.Errorf("Capabilities(%q) = %v", tc.api, caps)
+		}
+	}
+}
+
+func TestCheckEcho(t *testing.T) {
+	sent := []types.Attribute{{Name: aws.String("a"), Value: aws.String("1")}, {Name: aws.String("flag")}}
+	if err := checkEcho(sent, append(slices.Clone(sent), types.Attribute{Name: aws.String("extra")})); err != nil {
+		t.Fatalf("echoed: %v", err)
+	}
+	for _, got := range [][]types.Attribute{
+		{{Name: aws.String("a"), Value: aws.String("1")}},
+		{{Name: aws.String("a"), Value: aws.String("2")}, {Name: aws.String("flag")}},
+		{{Name: aws.String("a"), Value: aws.String("1")}, {Name: aws.String("flag"), Value: aws.String("x")}},
+	} {
+		if err := checkEcho(sent, got); !errors.Is(err, ErrAttributeMismatch) {
+			t.Errorf("checkEcho(%v) = %v, want ErrAttributeMismatch", got, err)
+		}
+	}
+}
+
+func TestConfig_Attributes(t *testing.T) {
+	c := Config{Capabilities: []string{"cap.b", "cap.a"}, Attributes: map[string]string{"zone": "lab", "ecs.os-type": "linux"}}
+	attrs := c.attributes()
+	var names []string
+	for _, a := range attrs {
+		names = append(names, aws.ToString(a.Name))
+	}
+	if !slices.IsSorted(names) || !slices.Equal(names, []string{"cap.a", "cap.b", "ecs.cpu-architecture", "ecs.os-type", "zone"}) {
+		t.Fatalf("attributes %v", names)
+	}
+	if attrs[0].Value != nil || aws.ToString(attrs[4].Value) != "lab" {
+		t.Fatalf("values %+v %+v", attrs[0], attrs[4])
+	}
+}

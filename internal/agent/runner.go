@@ -1,0 +1,727 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/internal/acs"
+	"github.com/berth-dev/berth/internal/runtime"
+)
+
+// reasonOOM is ECS's reason for a container the kernel killed for memory.
+const reasonOOM = "OutOfMemoryError: Container killed due to memory usage"
+
+// runner runs one task. Its loop (run) is the only goroutine that decides:
+// it starts containers as their dependencies allow, stops them in reverse
+// dependency order when the task is to stop, and decides the task's
+// status. Operations that block on the runtime (start, wait, stop) run in
+// goroutines of their own, change the state under mu and wake the loop;
+// the report worker sends what changed to the server.
+//
+// The runner has two contexts. ctx is its shutdown context: it ends when
+// the agent stops, and every goroutine of the runner then returns without
+// touching the containers. killCtx is the task's life: it ends when the
+// task is to stop, which abandons pulls in progress.
+type runner struct {
+	e   *engine
+	arn string
+	log *slog.Logger
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	killCtx context.Context
+	kill    context.CancelFunc
+
+	kick       chan struct{} // wakes the loop; capacity 1
+	reportKick chan struct{} // wakes the report worker; capacity 1
+	wg         sync.WaitGroup
+	done       chan struct{} // closed when run has returned and its goroutines ended
+
+	// specs and specErrs are the compiled containers; immutable.
+	specs    []runtime.ContainerSpec
+	specErrs []error
+
+	mu      sync.Mutex
+	st      taskState
+	ops     []opState
+	begun   time.Time // when the runner started, for dependency timeouts
+	gen     uint64    // bumped by every change of st
+	removed bool      // the state file is gone: save no more
+
+	saveMu sync.Mutex
+	saved  uint64 // guarded by saveMu
+}
+
+// opState is what is in flight for one container. Guarded by mu.
+type opState struct {
+	busy     bool      // a start operation runs
+	stopping bool      // a stop operation was issued
+	healthAt time.Time // when Health was last set from the runtime
+}
+
+// newTaskState is the state of a task the agent has just been sent. An
+// invalid task starts out STOPPED with the reason, to be reported as such.
+func newTaskState(t acs.Task) taskState {
+	st := taskState{Task: t, Desired: statusRunning, Status: statusPending}
+	if t.DesiredStatus == statusStopped {
+		st.Desired = statusStopped
+	}
+	for _, c := range t.Containers {
+		st.Containers = append(st.Containers, containerState{Name: c.Name, RuntimeName: runtimeName(&t, c.Name)})
+	}
+	if err := validateTask(&t); err != nil {
+		st.Desired, st.Status, st.Reason = statusStopped, statusStopped, "UnrecognizedTask: "+err.Error()
+		for i := range st.Containers {
+			st.Containers[i].Status = statusStopped
+		}
+	}
+	return st
+}
+
+func newRunner(e *engine, st taskState) *runner {
+	r := &runner{
+		e:          e,
+		arn:        st.Task.ARN,
+		log:        e.log.With("task", st.Task.ARN),
+		kick:       make(chan struct{}, 1),
+		reportKick: make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		st:         st,
+		ops:        make([]opState, len(st.Containers)),
+		begun:      e.now(),
+		gen:        1,
+	}
+	r.ctx, r.cancel = context.WithCancel(e.ctx)
+	r.killCtx, r.kill = context.WithCancel(r.ctx)
+	if st.Desired == statusStopped {
+		r.kill()
+	}
+	names := make([]string, len(st.Containers))
+	for i, c := range st.Containers {
+		names[i] = c.RuntimeName
+	}
+	var ignored []string
+	r.specs, r.specErrs, ignored = taskSpecs(&r.st.Task, specInput{
+		Cluster:     e.cfg.Cluster,
+		Names:       names,
+		VolumesDir:  e.volumesDir(),
+		StopTimeout: e.cfg.StopTimeout,
+	})
+	if len(ignored) > 0 {
+		r.log.Warn("the runtime cannot apply some container settings; they are ignored", "settings", ignored)
+	}
+	return r
+}
+
+// poke wakes the loop.
+func (r *runner) poke() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// pokeReport wakes the report worker.
+func (r *runner) pokeReport() {
+	select {
+	case r.reportKick <- struct{}{}:
+	default:
+	}
+}
+
+// touch records a change of st. Caller holds mu.
+func (r *runner) touch() { r.gen++ }
+
+// stop makes the task's desired status STOPPED. It is idempotent.
+func (r *runner) stop() {
+	r.mu.Lock()
+	if r.st.Desired != statusStopped {
+		r.st.Desired = statusStopped
+		r.touch()
+		r.log.Info("stopping the task")
+	}
+	r.mu.Unlock()
+	r.kill()
+	r.poke()
+}
+
+// desired returns the task's desired status and whether it has STOPPED.
+func (r *runner) desired() (desired string, stopped bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.st.Desired, r.st.Status == statusStopped
+}
+
+// run is the runner's loop. It returns when the agent stops, or once the
+// task has stopped, been reported and been cleaned up.
+func (r *runner) run() {
+	defer close(r.done)
+	defer r.wg.Wait()
+	defer r.cancel()
+	r.wg.Go(r.reportLoop)
+	if err := r.adopt(); err != nil {
+		return // the agent is stopping
+	}
+	r.save()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var nextPoll time.Time
+	for {
+		now := r.e.now()
+		res := r.step(now)
+		r.save()
+		if res.cleanup {
+			r.cleanup()
+			return
+		}
+		wake := res.wake
+		if len(res.health) > 0 {
+			if !now.Before(nextPoll) {
+				r.pollHealth(res.health)
+				nextPoll = now.Add(r.e.cfg.HealthPollInterval)
+				continue
+			}
+			wake = earliest(wake, nextPoll)
+		}
+		// Since Go 1.23 a stopped or reset timer delivers no stale tick.
+		timer.Stop()
+		var timerC <-chan time.Time
+		if !wake.IsZero() {
+			timer.Reset(max(wake.Sub(r.e.now()), time.Millisecond))
+			timerC = timer.C
+		}
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-r.kick:
+		case <-timerC:
+		}
+	}
+}
+
+// stepResult is what the loop does after a step.
+type stepResult struct {
+	wake    time.Time // look again then (zero: only when poked)
+	health  []int     // containers whose health someone waits for
+	cleanup bool      // the task is over: clean up and end
+}
+
+// earliest returns the earlier of two times, ignoring zeros.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// step advances the task as far as it can without blocking: it launches
+// the operations that are due and moves the task's status forward.
+func (r *runner) step(now time.Time) stepResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := &r.st
+	var res stepResult
+	if st.Status == statusStopped {
+		if st.AckedStatus == statusStopped {
+			due := st.StoppedAt.Add(r.e.cfg.TaskCleanupWait)
+			if !now.Before(due) {
+				res.cleanup = true
+			} else {
+				res.wake = due
+			}
+		}
+		return res
+	}
+
+	if st.Desired != statusStopped {
+		for i := range st.Containers {
+			c := &st.Containers[i]
+			if r.ops[i].busy || (c.Status != statusNone && c.Status != statusCreated) {
+				continue
+			}
+			d := evalDeps(&st.Task, st.Containers, i, r.begun, now)
+			switch d.verdict {
+			case depReady:
+				r.ops[i].busy = true
+				r.wg.Go(func() { r.startOp(i) })
+			case depWait:
+				res.wake = earliest(res.wake, d.deadline)
+				for _, j := range d.healthOf {
+					if !slices.Contains(res.health, j) {
+						res.health = append(res.health, j)
+					}
+				}
+			case depFailed:
+				r.failContainer(i, "DependencyError: "+d.reason)
+			}
+		}
+	}
+
+	if st.Desired == statusStopped {
+		res.health = nil
+		// Containers that never started will not now.
+		for i := range st.Containers {
+			c := &st.Containers[i]
+			if !r.ops[i].busy && (c.Status == statusNone || c.Status == statusCreated) {
+				c.Status = statusStopped
+				r.touch()
+			}
+		}
+		// Stop running containers once nothing running depends on them.
+		allStopped, anyBusy := true, false
+		for i := range st.Containers {
+			c := &st.Containers[i]
+			anyBusy = anyBusy || r.ops[i].busy
+			if c.Status != statusStopped {
+				allStopped = false
+			}
+			if c.Status != statusRunning || r.ops[i].stopping || r.liveDependent(i) {
+				continue
+			}
+			r.ops[i].stopping = true
+			id, grace := c.RuntimeID, r.specs[i].StopTimeout
+			r.wg.Go(func() { r.stopOp(i, id, grace) })
+		}
+		if allStopped && !anyBusy {
+			st.Status = statusStopped
+			st.StoppedAt = now
+			if st.ExecutionStoppedAt.IsZero() {
+				st.ExecutionStoppedAt = now
+			}
+			r.touch()
+			r.log.Info("task stopped", "reason", st.Reason)
+			r.pokeReport()
+		}
+		return res
+	}
+
+	if st.Status == statusPending && r.essentialsRunning() {
+		st.Status = statusRunning
+		r.touch()
+		r.log.Info("task running")
+		r.pokeReport()
+	}
+	if st.Status == statusRunning {
+		r.pokeReport() // container changes while running
+	}
+	return res
+}
+
+// essentialsRunning reports whether every essential container runs (any
+// container, for a task without essential ones). Caller holds mu.
+func (r *runner) essentialsRunning() bool {
+	anyRunning, all, essentials := false, true, false
+	for i, c := range r.st.Task.Containers {
+		running := r.st.Containers[i].Status == statusRunning
+		anyRunning = anyRunning || running
+		if c.Essential {
+			essentials = true
+			all = all && running
+		}
+	}
+	if !essentials {
+		return anyRunning
+	}
+	return all
+}
+
+// liveDependent reports whether a container that runs (or is starting)
+// depends on container i. Caller holds mu.
+func (r *runner) liveDependent(i int) bool {
+	for j := range r.st.Containers {
+		if j != i && dependsOn(&r.st.Task, j, i) && (r.st.Containers[j].Status == statusRunning || r.ops[j].busy) {
+			return true
+		}
+	}
+	return false
+}
+
+// failContainer records that container i will not run, with reason; an
+// essential container takes the task down with it (its reason becomes the
+// task's). Caller holds mu.
+func (r *runner) failContainer(i int, reason string) {
+	c := &r.st.Containers[i]
+	c.Status, c.Reason = statusStopped, reason
+	r.touch()
+	r.log.Warn("container failed", "container", c.Name, "reason", reason)
+	if r.st.Task.Containers[i].Essential {
+		if r.st.Reason == "" {
+			r.st.Reason = reason
+		}
+		r.stopLocked()
+	}
+}
+
+// stopLocked is stop with mu held.
+func (r *runner) stopLocked() {
+	if r.st.Desired != statusStopped {
+		r.st.Desired = statusStopped
+		r.touch()
+	}
+	r.kill()
+}
+
+// startOp pulls, creates and starts container i (only starts it when it
+// was created already), then hands it to a wait operation.
+func (r *runner) startOp(i int) {
+	spec := r.specs[i]
+	r.mu.Lock()
+	id := r.st.Containers[i].RuntimeID
+	r.mu.Unlock()
+	fail := func(reason string) {
+		r.mu.Lock()
+		r.ops[i].busy = false
+		r.failContainer(i, reason)
+		r.mu.Unlock()
+		r.poke()
+	}
+	abort := func() {
+		r.mu.Lock()
+		r.ops[i].busy = false
+		r.mu.Unlock()
+		r.poke()
+	}
+	if err := r.specErrs[i]; err != nil {
+		fail("CannotCreateContainerError: " + err.Error())
+		return
+	}
+	if id == "" {
+		r.notePull(true)
+		err := r.e.rt.Pull(r.killCtx, spec.Image)
+		r.notePull(false)
+		switch {
+		case r.ctx.Err() != nil:
+			return
+		case err != nil && r.killCtx.Err() != nil:
+			abort()
+			return
+		case err != nil:
+			fail("CannotPullContainerError: " + err.Error())
+			return
+		}
+		id, err = r.e.rt.Create(r.ctx, spec)
+		switch {
+		case r.ctx.Err() != nil:
+			return
+		case errors.Is(err, runtime.ErrImagePull):
+			fail("CannotPullContainerError: " + err.Error())
+			return
+		case err != nil:
+			fail("CannotCreateContainerError: " + err.Error())
+			return
+		}
+		r.mu.Lock()
+		r.st.Containers[i].RuntimeID, r.st.Containers[i].Status = id, statusCreated
+		r.touch()
+		r.mu.Unlock()
+		r.e.track(id, r)
+		r.save()
+	}
+	if r.killCtx.Err() != nil {
+		abort() // the task is stopping: a created container stays unstarted
+		return
+	}
+	if err := r.e.rt.Start(r.ctx, id); err != nil {
+		if r.ctx.Err() == nil {
+			fail("CannotStartContainerError: " + err.Error())
+		}
+		return
+	}
+	info, err := r.e.rt.Inspect(r.ctx, id)
+	if err != nil && r.ctx.Err() != nil {
+		return
+	}
+	r.mu.Lock()
+	c := &r.st.Containers[i]
+	c.Status, c.StartedAt, c.Ports = statusRunning, info.StartedAt, info.Ports
+	if c.StartedAt.IsZero() {
+		c.StartedAt = r.e.now()
+	}
+	if info.Health != "" {
+		c.Health = info.Health
+	}
+	r.ops[i].busy = false
+	r.touch()
+	r.mu.Unlock()
+	r.log.Info("container started", "container", c.Name, "id", id)
+	r.wg.Go(func() { r.waitOp(i, id) })
+	r.save()
+	r.poke()
+}
+
+// notePull records the task's pull times: the first pull's start and the
+// last pull's end.
+func (r *runner) notePull(start bool) {
+	now := r.e.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if start && r.st.PullStartedAt.IsZero() {
+		r.st.PullStartedAt = now
+	}
+	if !start {
+		r.st.PullStoppedAt = now
+	}
+	r.touch()
+}
+
+// waitOp waits for container i to exit and records how. The exit of an
+// essential container stops the task.
+func (r *runner) waitOp(i int, id string) {
+	bo := newBackoff(r.e.cfg.Backoff)
+	var res runtime.ExitResult
+	for {
+		var err error
+		res, err = r.e.rt.Wait(r.ctx, id)
+		if err == nil {
+			break
+		}
+		if r.ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, runtime.ErrNotFound) {
+			r.mu.Lock()
+			r.failContainer(i, "ContainerMissing: the container was removed from the runtime")
+			r.mu.Unlock()
+			r.save()
+			r.poke()
+			return
+		}
+		d := bo.delay()
+		r.log.Warn("waiting for a container failed; retrying", "id", id, "err", err, "in", d)
+		if sleep(r.ctx, d) != nil {
+			return
+		}
+	}
+	finished := r.e.now()
+	if info, err := r.e.rt.Inspect(r.ctx, id); err == nil && !info.FinishedAt.IsZero() {
+		finished = info.FinishedAt
+	}
+	r.mu.Lock()
+	r.exited(i, res, finished)
+	r.mu.Unlock()
+	r.save()
+	r.poke()
+}
+
+// exited records the exit of container i. Caller holds mu.
+func (r *runner) exited(i int, res runtime.ExitResult, at time.Time) {
+	c := &r.st.Containers[i]
+	code := res.ExitCode
+	c.Status, c.ExitCode, c.FinishedAt = statusStopped, &code, at
+	if res.OOMKilled {
+		c.Reason = reasonOOM
+	}
+	r.touch()
+	r.log.Info("container exited", "container", c.Name, "exitCode", code)
+	if r.st.Task.Containers[i].Essential {
+		if r.st.ExecutionStoppedAt.IsZero() {
+			r.st.ExecutionStoppedAt = at
+		}
+		r.stopLocked()
+	}
+}
+
+// stopOp stops a running container with its grace; its wait operation
+// records the exit. Failures are retried until the container has exited.
+func (r *runner) stopOp(i int, id string, grace time.Duration) {
+	bo := newBackoff(r.e.cfg.Backoff)
+	for {
+		err := r.e.rt.Stop(r.ctx, id, grace)
+		if err == nil || errors.Is(err, runtime.ErrNotFound) || r.ctx.Err() != nil {
+			return
+		}
+		d := bo.delay()
+		r.log.Warn("stopping a container failed; retrying", "id", id, "err", err, "in", d)
+		if sleep(r.ctx, d) != nil {
+			return
+		}
+		r.mu.Lock()
+		exited := r.st.Containers[i].Status == statusStopped
+		r.mu.Unlock()
+		if exited {
+			return
+		}
+	}
+}
+
+// onEvent applies a runtime event about one of the task's containers:
+// health changes are recorded (newer than what is known); any event wakes
+// the loop.
+func (r *runner) onEvent(ev runtime.Event) {
+	r.mu.Lock()
+	for i := range r.st.Containers {
+		c := &r.st.Containers[i]
+		if c.RuntimeID != ev.ID || ev.Type != runtime.EventHealth || ev.Time.Before(r.ops[i].healthAt) {
+			continue
+		}
+		if c.Health != ev.Health {
+			c.Health = ev.Health
+			r.touch()
+		}
+		r.ops[i].healthAt = ev.Time
+	}
+	r.mu.Unlock()
+	r.poke()
+}
+
+// pollHealth inspects the given containers and records their health.
+func (r *runner) pollHealth(idx []int) {
+	for _, i := range idx {
+		r.mu.Lock()
+		id := r.st.Containers[i].RuntimeID
+		r.mu.Unlock()
+		if id == "" {
+			continue
+		}
+		info, err := r.e.rt.Inspect(r.ctx, id)
+		if err != nil {
+			continue // the wait operation deals with a vanished container
+		}
+		r.mu.Lock()
+		if c := &r.st.Containers[i]; c.RuntimeID == id && c.Health != info.Health && info.Health != "" {
+			c.Health = info.Health
+			r.ops[i].healthAt = r.e.now()
+			r.touch()
+		}
+		r.mu.Unlock()
+	}
+}
+
+// adopt finds the task's containers in the runtime by their task-ARN label
+// and takes them over: running ones get a wait operation (and are not
+// started again), exited ones are recorded as exited, created ones will be
+// started. A container the state knew as running that has vanished is
+// recorded as stopped. It retries List until it works or ctx ends.
+func (r *runner) adopt() error {
+	bo := newBackoff(r.e.cfg.Backoff)
+	var list []runtime.ContainerState
+	for {
+		var err error
+		list, err = r.e.rt.List(r.ctx, map[string]string{runtime.LabelTaskARN: r.arn})
+		if err == nil {
+			break
+		}
+		if r.ctx.Err() != nil {
+			return r.ctx.Err()
+		}
+		d := bo.delay()
+		r.log.Warn("listing the task's containers failed; retrying", "err", err, "in", d)
+		if err := sleep(r.ctx, d); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.st.Containers {
+		c := &r.st.Containers[i]
+		var found *runtime.ContainerState
+		for k := range list {
+			cs := &list[k]
+			if cs.Labels[runtime.LabelContainerName] != c.Name {
+				continue
+			}
+			// Prefer the container the state names, then a running one.
+			if found == nil || cs.ID == c.RuntimeID || (found.ID != c.RuntimeID && cs.State == runtime.StateRunning) {
+				found = cs
+			}
+		}
+		if found == nil {
+			switch c.Status {
+			case statusRunning:
+				r.failContainer(i, "ContainerMissing: the container was removed while the agent was away")
+			case statusCreated:
+				c.Status, c.RuntimeID = statusNone, ""
+				r.touch()
+			}
+			continue
+		}
+		r.e.track(found.ID, r)
+		if c.RuntimeID != found.ID {
+			c.RuntimeID = found.ID
+			r.touch()
+		}
+		if c.Status == statusStopped {
+			continue
+		}
+		switch {
+		case found.State == runtime.StateCreated:
+			c.Status = statusCreated
+		case found.StartedAt.IsZero() && found.State == runtime.StateExited:
+			r.failContainer(i, "CannotStartContainerError: "+found.Error)
+		default:
+			// Running, or exited while the agent was away: the wait
+			// operation returns at once for the latter.
+			c.Status, c.StartedAt, c.Ports = statusRunning, found.StartedAt, found.Ports
+			if found.Health != "" {
+				c.Health = found.Health
+			}
+			id := found.ID
+			r.wg.Go(func() { r.waitOp(i, id) })
+			r.log.Info("re-attached to a container", "container", c.Name, "id", id, "state", found.State)
+		}
+		r.touch()
+	}
+	return nil
+}
+
+// cleanup removes the task's containers and scratch volumes and forgets
+// the task (state file included).
+func (r *runner) cleanup() {
+	r.mu.Lock()
+	var ids []string
+	for _, c := range r.st.Containers {
+		if c.RuntimeID != "" {
+			ids = append(ids, c.RuntimeID)
+		}
+	}
+	r.mu.Unlock()
+	for _, id := range ids {
+		if err := r.e.rt.Remove(r.ctx, id); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+			if r.ctx.Err() != nil {
+				return // the agent is stopping: clean up next time
+			}
+			r.log.Warn("removing a container failed", "id", id, "err", err)
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(r.e.volumesDir(), taskID(r.arn))); err != nil {
+		r.log.Warn("removing the task's scratch volumes failed", "err", err)
+	}
+	r.saveMu.Lock()
+	r.mu.Lock()
+	r.removed = true
+	r.mu.Unlock()
+	if err := os.Remove(r.e.statePath(r.arn)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		r.log.Warn("removing the task state file failed", "err", err)
+	}
+	r.saveMu.Unlock()
+	r.e.forget(r, ids)
+	r.log.Info("task cleaned up")
+}
+
+// save writes the state file if the state changed since the last write.
+// A failed write is logged: the task goes on (the runtime's labels still
+// let a restarted agent find its containers).
+func (r *runner) save() {
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	r.mu.Lock()
+	gen := r.gen
+	if gen == r.saved || r.removed {
+		r.mu.Unlock()
+		return
+	}
+	st := r.st
+	st.Containers = slices.Clone(st.Containers)
+	r.mu.Unlock()
+	if err := writeJSON(r.e.statePath(r.arn), st); err != nil {
+		r.log.Error("writing the task state failed", "err", err)
+		return
+	}
+	r.saved = gen
+}
