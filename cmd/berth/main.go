@@ -1,7 +1,7 @@
 // Command berth is Berth's one binary. Its roles:
 //
 //	berth server   the control plane: the ECS API on one port, durable state
-//	berth agent    one container instance (planned)
+//	berth agent    one container instance on the docker or sim runtime
 //	berth sim      N simulated container instances (planned)
 package main
 
@@ -33,9 +33,10 @@ func main() {
 const usage = `usage: berth <role> [flags]
 
 roles:
-  server    run the control plane (the ECS API)
+  server    run the control plane (the ECS API and the agents' sessions)
+  agent     run one container instance (docker or sim runtime)
 
-Run "berth server -h" for the server's flags.
+Run "berth server -h" or "berth agent -h" for a role's flags.
 `
 
 func run(args []string, stdout, stderr io.Writer) error {

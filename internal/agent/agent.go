@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"sync"
 )
@@ -44,6 +45,10 @@ func New(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("agent: host memory (set the memory explicitly): %w", err)
 		}
 		cfg.MemoryMiB = mem
+	}
+	// Absolute, because scratch volumes under it become bind mounts.
+	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("agent: data dir: %w", err)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("agent: data dir: %w", err)
@@ -99,12 +104,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	eng := newEngine(ctx, a.cfg)
-	// Goroutines: the event loop and the session loop, then the runners;
-	// all end with ctx, and are waited for in that order.
+	// Goroutines: the event loop, the ACS and TCS session loops, then the
+	// runners; all end with ctx, and are waited for in that order.
 	var wg sync.WaitGroup
 	wg.Go(func() { a.events(ctx, eng) })
 	eng.recover(states)
 	wg.Go(func() { a.sessions(ctx, arn, eng) })
+	wg.Go(func() { a.telemetry(ctx, arn, eng) })
 	<-ctx.Done()
 	wg.Wait()
 	eng.wait()
@@ -116,7 +122,11 @@ func (a *Agent) Run(ctx context.Context) error {
 // tasks (which keep running), and Close returns once every goroutine has
 // ended. It is idempotent.
 func (a *Agent) Close() error {
+	// Under mu, so that a Run starting now either sees the cancellation
+	// or has joined runWG before Wait.
+	a.mu.Lock()
 	a.cancel()
+	a.mu.Unlock()
 	a.runWG.Wait()
 	return nil
 }

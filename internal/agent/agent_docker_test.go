@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/berth-dev/berth/internal/runtime"
@@ -30,7 +33,8 @@ func TestAgent_Docker(t *testing.T) {
 	s := startServer(t)
 	cluster := createCluster(t, s, "docker")
 	removeClusterContainers(t, rt, cluster)
-	startAgent(t, s, agentConfig(t, s, rt, cluster, t.TempDir()))
+	dataDir := t.TempDir()
+	startAgent(t, s, agentConfig(t, s.ecs, rt, cluster, dataDir))
 
 	for _, code := range []int32{0, 3} {
 		t.Run(fmt.Sprintf("Exit%d", code), func(t *testing.T) {
@@ -107,8 +111,46 @@ func TestAgent_Docker(t *testing.T) {
 		if dbc.Health != runtime.HealthHealthy || !appc.StartedAt.After(dbc.StartedAt.Add(4*time.Second)) {
 			t.Fatalf("db (health %s) started at %v, app at %v", dbc.Health, dbc.StartedAt, appc.StartedAt)
 		}
+		eventually(t, 10*time.Second, func() error {
+			task := waitTask(t, s, cluster, arn, "RUNNING", time.Second)
+			if task.HealthStatus != types.HealthStatusHealthy {
+				return fmt.Errorf("task health %s", task.HealthStatus)
+			}
+			return nil
+		})
 		stopTask(t, s, cluster, arn)
 		waitTask(t, s, cluster, arn, "STOPPED", 30*time.Second)
+	})
+
+	t.Run("ScratchVolume", func(t *testing.T) {
+		t.Parallel()
+		// A host volume without a source path is a scratch directory under
+		// the agent's data directory.
+		family := strings.NewReplacer("/", "-").Replace(t.Name())
+		if _, err := s.ecs.RegisterTaskDefinition(t.Context(), &ecs.RegisterTaskDefinitionInput{
+			Family:  aws.String(family),
+			Volumes: []types.Volume{{Name: aws.String("scratch"), Host: &types.HostVolumeProperties{}}},
+			ContainerDefinitions: []types.ContainerDefinition{{
+				Name: aws.String("writer"), Image: aws.String(img), Memory: aws.Int32(64),
+				Command:     []string{"-write", "/scratch/out=written"},
+				MountPoints: []types.MountPoint{{SourceVolume: aws.String("scratch"), ContainerPath: aws.String("/scratch")}},
+			}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		run, err := s.ecs.RunTask(t.Context(), &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(family)})
+		if err != nil || len(run.Tasks) != 1 {
+			t.Fatalf("RunTask: %+v, %v", run, err)
+		}
+		arn := aws.ToString(run.Tasks[0].TaskArn)
+		task := waitTask(t, s, cluster, arn, "STOPPED", 30*time.Second)
+		if code := container(t, task, "writer").ExitCode; aws.ToInt32(code) != 0 {
+			t.Fatalf("writer exit code %v", code)
+		}
+		b, err := os.ReadFile(filepath.Join(dataDir, "volumes", taskID(arn), "scratch", "out"))
+		if err != nil || string(b) != "written" {
+			t.Fatalf("scratch file: %q, %v", b, err)
+		}
 	})
 
 	t.Run("MissingImage", func(t *testing.T) {
@@ -131,7 +173,7 @@ func TestAgent_DockerRestart(t *testing.T) {
 	cluster := createCluster(t, s, "docker-restart")
 	removeClusterContainers(t, rt, cluster)
 	dir := t.TempDir()
-	a := startAgent(t, s, agentConfig(t, s, rt, cluster, dir))
+	a := startAgent(t, s, agentConfig(t, s.ecs, rt, cluster, dir))
 
 	arn := runTask(t, s, cluster, probe(img, "server", "-print", "ready", "-forever"))
 	task := waitTask(t, s, cluster, arn, "RUNNING", 30*time.Second)
@@ -145,7 +187,7 @@ func TestAgent_DockerRestart(t *testing.T) {
 	if st, err := rt.Inspect(t.Context(), id); err != nil || st.State != runtime.StateRunning {
 		t.Fatalf("after the agent stopped: %+v, %v", st, err)
 	}
-	a2 := startAgent(t, s, agentConfig(t, s, rt, cluster, dir))
+	a2 := startAgent(t, s, agentConfig(t, s.ecs, rt, cluster, dir))
 	if a2.ContainerInstanceARN() != a.ContainerInstanceARN() {
 		t.Fatalf("ARN %s after restart, want %s", a2.ContainerInstanceARN(), a.ContainerInstanceARN())
 	}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/runtime/sim"
+	"github.com/berth-dev/berth/internal/server"
 )
 
 // newSim returns a simulated runtime persisted in dir, closed at the end
@@ -34,7 +36,7 @@ func TestAgent_Sim(t *testing.T) {
 	cluster := createCluster(t, s, "sim")
 	dir := t.TempDir()
 	rt := newSim(t, dir)
-	a := startAgent(t, s, agentConfig(t, s, rt, cluster, dir))
+	a := startAgent(t, s, agentConfig(t, s.ecs, rt, cluster, dir))
 
 	t.Run("Registration", func(t *testing.T) {
 		t.Parallel()
@@ -163,6 +165,15 @@ func TestAgent_Sim(t *testing.T) {
 		if db.Health != runtime.HealthHealthy {
 			t.Fatalf("db health %s", db.Health)
 		}
+		// The health published on the telemetry session rolls up to the
+		// task (db is its only essential container with a health check).
+		eventually(t, 10*time.Second, func() error {
+			task := waitTask(t, s, cluster, arn, "RUNNING", time.Second)
+			if h := container(t, task, "db").HealthStatus; task.HealthStatus != types.HealthStatusHealthy || h != types.HealthStatusHealthy {
+				return errorf("task health %s, db health %s", task.HealthStatus, h)
+			}
+			return nil
+		})
 		// Stopping goes in reverse order: app before db.
 		stopTask(t, s, cluster, arn)
 		waitTask(t, s, cluster, arn, "STOPPED", 10*time.Second)
@@ -183,7 +194,7 @@ func TestAgent_SimRestart(t *testing.T) {
 	cluster := createCluster(t, s, "restart")
 	dir := t.TempDir()
 	rt := newSim(t, dir)
-	a := startAgent(t, s, agentConfig(t, s, rt, cluster, dir))
+	a := startAgent(t, s, agentConfig(t, s.ecs, rt, cluster, dir))
 	arn1 := a.ContainerInstanceARN()
 
 	long := runTask(t, s, cluster, types.ContainerDefinition{Name: aws.String("web"), Image: aws.String("berth/web:1"), Memory: aws.Int32(32),
@@ -206,7 +217,7 @@ func TestAgent_SimRestart(t *testing.T) {
 		return err
 	})
 
-	a = startAgent(t, s, agentConfig(t, s, rt, cluster, dir))
+	a = startAgent(t, s, agentConfig(t, s.ecs, rt, cluster, dir))
 	if got := a.ContainerInstanceARN(); got != arn1 {
 		t.Fatalf("ARN after restart %s, want %s", got, arn1)
 	}
@@ -245,7 +256,7 @@ func TestAgent_SimManifest(t *testing.T) {
 	cluster := createCluster(t, s, "manifest")
 	dir := t.TempDir()
 	rt := newSim(t, dir)
-	a := startAgent(t, s, agentConfig(t, s, rt, cluster, dir))
+	a := startAgent(t, s, agentConfig(t, s.ecs, rt, cluster, dir))
 	old := a.ContainerInstanceARN()
 	arn := runTask(t, s, cluster, types.ContainerDefinition{Name: aws.String("web"), Image: aws.String("berth/web:1"), Memory: aws.Int32(32)})
 	id := aws.ToString(container(t, waitTask(t, s, cluster, arn, "RUNNING", 10*time.Second), "web").RuntimeId)
@@ -255,7 +266,7 @@ func TestAgent_SimManifest(t *testing.T) {
 		Cluster: aws.String(cluster), ContainerInstance: aws.String(old), Force: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
-	a = startAgent(t, s, agentConfig(t, s, rt, cluster, dir))
+	a = startAgent(t, s, agentConfig(t, s.ecs, rt, cluster, dir))
 	if a.ContainerInstanceARN() == old {
 		t.Fatalf("re-registered as the deregistered instance %s", old)
 	}
@@ -265,5 +276,51 @@ func TestAgent_SimManifest(t *testing.T) {
 	}
 	if st, err := rt.Inspect(t.Context(), id); err != nil || st.State != runtime.StateExited {
 		t.Fatalf("container %+v, %v", st, err)
+	}
+}
+
+// TestAgent_SimReconnect restarts the server under a connected agent: the
+// agent reconnects (with backoff) and the new server's StopTask reaches it.
+func TestAgent_SimReconnect(t *testing.T) {
+	t.Parallel()
+	dataDir := t.TempDir()
+	m, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := m
+	t.Cleanup(func() { first.Close() }) // idempotent
+	s := &testServer{srv: m, ecs: newClient(m.URL())}
+	cluster := createCluster(t, s, "reconnect")
+	dir := t.TempDir()
+	rt := newSim(t, dir)
+	a := startAgent(t, s, agentConfig(t, s.ecs, rt, cluster, dir))
+	arn := runTask(t, s, cluster, types.ContainerDefinition{Name: aws.String("web"), Image: aws.String("berth/web:1"), Memory: aws.Int32(32)})
+	waitTask(t, s, cluster, arn, "RUNNING", 10*time.Second)
+
+	addr := m.Addr()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err = server.Start(context.Background(), server.Config{Listen: addr, DataDir: dataDir})
+	if err != nil {
+		t.Fatalf("restart the server on %s: %v", addr, err)
+	}
+	t.Cleanup(func() { m.Close() })
+	eventually(t, 10*time.Second, func() error {
+		d, err := s.ecs.DescribeContainerInstances(t.Context(), &ecs.DescribeContainerInstancesInput{
+			Cluster: aws.String(cluster), ContainerInstances: []string{a.ContainerInstanceARN()}})
+		if err != nil {
+			return err
+		}
+		if !d.ContainerInstances[0].AgentConnected {
+			return errorf("agent not connected again")
+		}
+		return nil
+	})
+	stopTask(t, s, cluster, arn)
+	task := waitTask(t, s, cluster, arn, "STOPPED", 10*time.Second)
+	if c := container(t, task, "web"); aws.ToInt32(c.ExitCode) != 143 {
+		t.Fatalf("exit code %v", c.ExitCode)
 	}
 }

@@ -67,6 +67,9 @@ type Config struct {
 	// container waits for is inspected, besides the runtime's health
 	// events; default 2 s.
 	HealthPollInterval time.Duration
+	// HealthPublishInterval is how often container health is published on
+	// the telemetry session besides when it changes; default 20 s.
+	HealthPublishInterval time.Duration
 	// Backoff bounds the retry delays of registration, reconnection and
 	// state reports; default 500 ms to 30 s.
 	Backoff Backoff
@@ -116,6 +119,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.SessionLifetime, 30*time.Minute)
 	def(&c.InactiveInstanceWait, time.Hour)
 	def(&c.HealthPollInterval, 2*time.Second)
+	def(&c.HealthPublishInterval, 20*time.Second)
 	def(&c.Backoff.Min, 500*time.Millisecond)
 	def(&c.Backoff.Max, 30*time.Second)
 	if c.Backoff.Max < c.Backoff.Min {

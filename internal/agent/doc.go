@@ -2,17 +2,19 @@
 // registers with the control plane, holds an ACS session, and runs the
 // tasks it is sent on a runtime.Runtime (Docker, or the simulator). It
 // speaks only what the Amazon ECS agent speaks — the public ECS API through
-// the AWS SDK, and the ACS websocket — so `berth agent` and the unmodified
-// amazon-ecs-agent are interchangeable for the server.
+// the AWS SDK, the ACS websocket, and container health on the TCS
+// websocket — so `berth agent` and the unmodified amazon-ecs-agent are
+// interchangeable for the server.
 //
-//	          ┌─────────────── Agent.Run ────────────────┐
-//	ECS API ◀─┤ register (ARN kept in <data-dir>/agent.json)
-//	          │ recover: task state files + runtime.List  │
-//	ACS ws ◀─▶│ session: heartbeats, payloads, manifests  │──apply──▶ engine
-//	          │ events: runtime.Events → runners (health) │            │ one runner per task ARN
-//	          └───────────────────────────────────────────┘            ▼
-//	                                          runner: Pull/Create/Start, Wait, Stop
-//	                                          report worker ──Submit*StateChange──▶ ECS API
+//	          ┌──────────────── Agent.Run ─────────────────┐
+//	ECS API ◀─┤ register (ARN kept in <data-dir>/agent.json) │
+//	          │ recover: task state files + runtime.List     │
+//	ACS ws ◀─▶│ session: heartbeats, payloads, manifests     │──apply──▶ engine
+//	TCS ws ◀──│ telemetry: container health                  │            │
+//	          │ events: runtime.Events → runners (health)    │            │ one runner per task ARN
+//	          └──────────────────────────────────────────────┘            ▼
+//	                                     runner: Pull/Create/Start, Wait, Stop
+//	                                     report worker ──Submit*StateChange──▶ ECS API
 //
 // # A task's life in its runner
 //
@@ -48,8 +50,8 @@
 //
 // # Goroutines
 //
-// Run owns the session loop and the event loop; the engine owns one loop
-// per runner; each runner owns its report worker and its container
-// operations (start, wait, stop). Each group has a WaitGroup, and Close
-// stops them in order: session and events, then runners.
+// Run owns the ACS and TCS session loops and the event loop; the engine
+// owns one loop per runner; each runner owns its report worker and its
+// container operations (start, wait, stop). Each group has a WaitGroup,
+// and Close stops them in order: sessions and events, then runners.
 package agent

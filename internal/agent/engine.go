@@ -14,6 +14,8 @@ import (
 // engine holds the runners, one per task ARN. It is safe for concurrent
 // use: the session applies payloads and manifests, the event loop
 // dispatches runtime events, and runners forget themselves when done.
+// Neither the engine nor a runner calls into the other while holding its
+// own mu, so their locks never nest.
 type engine struct {
 	cfg Config
 	rt  runtime.Runtime
@@ -21,6 +23,10 @@ type engine struct {
 	// ctx is every runner's parent shutdown context: when it ends the
 	// runners return and leave their containers as they are.
 	ctx context.Context
+
+	// healthKick wakes the telemetry session when a container's health
+	// changed; capacity 1.
+	healthKick chan struct{}
 
 	mu      sync.Mutex
 	runners map[string]*runner // by task ARN
@@ -30,12 +36,13 @@ type engine struct {
 
 func newEngine(ctx context.Context, cfg Config) *engine {
 	return &engine{
-		cfg:     cfg,
-		rt:      cfg.Runtime,
-		log:     cfg.Logger,
-		ctx:     ctx,
-		runners: map[string]*runner{},
-		byID:    map[string]*runner{},
+		cfg:        cfg,
+		rt:         cfg.Runtime,
+		log:        cfg.Logger,
+		ctx:        ctx,
+		runners:    map[string]*runner{},
+		byID:       map[string]*runner{},
+		healthKick: make(chan struct{}, 1),
 	}
 }
 
@@ -70,19 +77,24 @@ func (e *engine) recover(states []taskState) {
 // this is idempotent); a new task gets a runner, even when it comes with
 // desiredStatus STOPPED, so that it is reported STOPPED.
 func (e *engine) apply(t acs.Task) {
+	if t.ARN == "" {
+		e.log.Warn("ignoring a task without an ARN")
+		return
+	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.ctx.Err() != nil {
+		e.mu.Unlock()
 		return
 	}
-	if r := e.runners[t.ARN]; r != nil {
-		if t.DesiredStatus == statusStopped {
-			r.stop()
-		}
-		return
+	r := e.runners[t.ARN]
+	if r == nil {
+		e.log.Info("new task", "task", t.ARN, "family", t.Family, "revision", t.Version, "desired", t.DesiredStatus)
+		e.start(newRunner(e, newTaskState(t)))
 	}
-	e.log.Info("new task", "task", t.ARN, "family", t.Family, "revision", t.Version, "desired", t.DesiredStatus)
-	e.start(newRunner(e, newTaskState(t)))
+	e.mu.Unlock()
+	if r != nil && t.DesiredStatus == statusStopped {
+		r.stop()
+	}
 }
 
 // stop stops a task the agent runs (nothing for an unknown one).
@@ -156,7 +168,7 @@ func (e *engine) dispatch(ev runtime.Event) {
 	}
 }
 
-// pokeAll wakes every runner (after missed events).
+// pokeAll wakes every runner (after missed events). poke takes no lock.
 func (e *engine) pokeAll() {
 	e.mu.Lock()
 	defer e.mu.Unlock()

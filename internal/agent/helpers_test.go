@@ -60,10 +60,10 @@ type testAgent struct {
 
 // agentConfig is a Config for tests: fast backoffs and health polls, a
 // generous budget, logs to the test's output.
-func agentConfig(t *testing.T, s *testServer, rt runtime.Runtime, cluster, dataDir string) Config {
+func agentConfig(t *testing.T, client *ecs.Client, rt runtime.Runtime, cluster, dataDir string) Config {
 	return Config{
 		Runtime:            rt,
-		ECS:                s.ecs,
+		ECS:                client,
 		Cluster:            cluster,
 		CPU:                16384,
 		MemoryMiB:          65536,

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
 )
 
 // MaxDockerAPIVersion is the newest Docker remote API version the agent
@@ -235,7 +236,7 @@ func (a *Agent) register(ctx context.Context) (string, error) {
 					a.log.Warn("registered as a new container instance (the old one is gone); tasks of the old one are reconciled through the task manifest",
 						"old", *in.ContainerInstanceArn, "new", arn)
 				}
-				if err := writeJSON(a.instancePath(), instanceFile{Cluster: a.cfg.Cluster, ContainerInstanceARN: arn}); err != nil {
+				if err := writeJSON(a.instancePath(), instanceFile{Cluster: a.cfg.Cluster, ContainerInstanceARN: arn}, true); err != nil {
 					return "", fmt.Errorf("agent: record the instance ARN: %w", err)
 				}
 				return arn, nil
@@ -268,13 +269,27 @@ func (a *Agent) register(ctx context.Context) (string, error) {
 }
 
 // retriable reports whether an ECS API error may succeed when retried:
-// everything except the client errors ECS's agent gives up on.
+// everything except the client errors the ECS agent gives up on
+// (ClientException, InvalidParameterException, AccessDeniedException, an
+// unknown cluster) and refused credentials or signatures, which retrying
+// cannot fix either.
 func retriable(err error) bool {
 	var (
-		ce *types.ClientException
-		ip *types.InvalidParameterException
-		ad *types.AccessDeniedException
-		cn *types.ClusterNotFoundException
+		ce  *types.ClientException
+		ip  *types.InvalidParameterException
+		ad  *types.AccessDeniedException
+		cn  *types.ClusterNotFoundException
+		api smithy.APIError
 	)
-	return !errors.As(err, &ce) && !errors.As(err, &ip) && !errors.As(err, &ad) && !errors.As(err, &cn)
+	if errors.As(err, &ce) || errors.As(err, &ip) || errors.As(err, &ad) || errors.As(err, &cn) {
+		return false
+	}
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "UnrecognizedClientException", "InvalidSignatureException",
+			"IncompleteSignatureException", "MissingAuthenticationTokenException":
+			return false
+		}
+	}
+	return true
 }

@@ -2,11 +2,13 @@ package agent
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
 )
 
 func TestCapabilities(t *testing.T) {
@@ -54,5 +56,26 @@ func TestConfig_Attributes(t *testing.T) {
 	}
 	if attrs[0].Value != nil || aws.ToString(attrs[4].Value) != "lab" {
 		t.Fatalf("values %+v %+v", attrs[0], attrs[4])
+	}
+}
+
+func TestRetriable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"ClientException", &types.ClientException{}, false},
+		{"InvalidParameter", fmt.Errorf("call: %w", &types.InvalidParameterException{}), false},
+		{"AccessDenied", &types.AccessDeniedException{}, false},
+		{"ClusterNotFound", &types.ClusterNotFoundException{}, false},
+		{"BadKey", &smithy.GenericAPIError{Code: "UnrecognizedClientException"}, false},
+		{"ServerException", &types.ServerException{}, true},
+		{"Throttling", &smithy.GenericAPIError{Code: "ThrottlingException"}, true},
+		{"Network", errors.New("connection refused"), true},
+	} {
+		if got := retriable(tc.err); got != tc.want {
+			t.Errorf("%s: retriable = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

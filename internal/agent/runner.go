@@ -554,6 +554,7 @@ func (r *runner) stopOp(i int, id string, grace time.Duration) {
 // health changes are recorded (newer than what is known); any event wakes
 // the loop.
 func (r *runner) onEvent(ev runtime.Event) {
+	changed := false
 	r.mu.Lock()
 	for i := range r.st.Containers {
 		c := &r.st.Containers[i]
@@ -562,11 +563,15 @@ func (r *runner) onEvent(ev runtime.Event) {
 		}
 		if c.Health != ev.Health {
 			c.Health = ev.Health
+			r.ops[i].healthAt = ev.Time
 			r.touch()
+			changed = true
 		}
-		r.ops[i].healthAt = ev.Time
 	}
 	r.mu.Unlock()
+	if changed {
+		r.e.healthChanged()
+	}
 	r.poke()
 }
 
@@ -584,12 +589,17 @@ func (r *runner) pollHealth(idx []int) {
 			continue // the wait operation deals with a vanished container
 		}
 		r.mu.Lock()
+		changed := false
 		if c := &r.st.Containers[i]; c.RuntimeID == id && c.Health != info.Health && info.Health != "" {
 			c.Health = info.Health
 			r.ops[i].healthAt = r.e.now()
 			r.touch()
+			changed = true
 		}
 		r.mu.Unlock()
+		if changed {
+			r.e.healthChanged()
+		}
 	}
 }
 
@@ -616,6 +626,12 @@ func (r *runner) adopt() error {
 			return err
 		}
 	}
+	var ids []string
+	defer func() {
+		for _, id := range ids {
+			r.e.track(id, r) // after mu is released: locks never nest
+		}
+	}()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := range r.st.Containers {
@@ -641,7 +657,7 @@ func (r *runner) adopt() error {
 			}
 			continue
 		}
-		r.e.track(found.ID, r)
+		ids = append(ids, found.ID)
 		if c.RuntimeID != found.ID {
 			c.RuntimeID = found.ID
 			r.touch()
@@ -719,7 +735,7 @@ func (r *runner) save() {
 	st := r.st
 	st.Containers = slices.Clone(st.Containers)
 	r.mu.Unlock()
-	if err := writeJSON(r.e.statePath(r.arn), st); err != nil {
+	if err := writeJSON(r.e.statePath(r.arn), st, false); err != nil {
 		r.log.Error("writing the task state failed", "err", err)
 		return
 	}

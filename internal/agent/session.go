@@ -29,9 +29,10 @@ var errInactive = errors.New("agent: nothing received from ACS within the inacti
 // errServerClosed reports a session the server ended with a CloseMessage.
 var errServerClosed = errors.New("agent: the server closed the ACS session")
 
-// sessions keeps an ACS session open until ctx ends: it reconnects at once
-// after a session reached its lifetime, after the instance was refused as
-// INACTIVE only after InactiveInstanceWait, and otherwise with backoff.
+// sessions keeps an ACS session open until ctx ends. It reconnects at once
+// after a session reached its lifetime or the server ended it with a
+// CloseMessage; after InactiveInstanceWait when the server refused the
+// instance as INACTIVE (deregistered); and with backoff otherwise.
 func (a *Agent) sessions(ctx context.Context, arn string, eng *engine) {
 	bo := newBackoff(a.cfg.Backoff)
 	first := true
@@ -47,8 +48,8 @@ func (a *Agent) sessions(ctx context.Context, arn string, eng *engine) {
 		var inactive *acs.InactiveInstanceException
 		var d time.Duration
 		switch {
-		case err == nil:
-			a.log.Debug("ACS session ended; reconnecting")
+		case err == nil, errors.Is(err, errServerClosed):
+			a.log.Debug("ACS session ended; reconnecting", "cause", err)
 		case errors.As(err, &inactive):
 			d = a.cfg.InactiveInstanceWait
 			a.log.Error("the container instance is INACTIVE (deregistered); waiting before reconnecting", "err", err, "in", d)

@@ -99,9 +99,16 @@ func (a *Agent) loadTaskStates() ([]taskState, error) {
 	return out, nil
 }
 
-// writeJSON replaces path with v's JSON: a synced temporary file in the
-// same directory, renamed over it. The directory is created if needed.
-func writeJSON(path string, v any) error {
+// writeJSON replaces path with v's JSON: a temporary file in the same
+// directory (synced when sync is set), renamed over it, so that readers see
+// the old or the new content, never a mix. The directory is created if
+// needed.
+//
+// Task states are written without sync: they change often (a few times per
+// container), an agent restart (the case they are for) loses nothing the
+// kernel has, and after a power loss the runtime's labels still lead the
+// agent to its containers. The instance ARN is synced.
+func writeJSON(path string, v any, sync bool) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -115,7 +122,7 @@ func writeJSON(path string, v any) error {
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
