@@ -23,6 +23,44 @@ type instanceRecord struct {
 	PlatformDevices []wire.PlatformDevice `json:"platformDevices,omitzero"`
 	// DeregisteredAt is set when the instance became INACTIVE.
 	DeregisteredAt *time.Time `json:"deregisteredAt,omitempty"`
+	// Reserved is what the instance's tasks that are not STOPPED hold
+	// (spec §9.2). It is charged when a task is placed and released when
+	// the task stops, in the same transactions, so placement reads only
+	// instance records.
+	Reserved usage `json:"reserved,omitzero"`
+}
+
+// usage is the resources tasks hold on an instance.
+type usage struct {
+	CPU    int64    `json:"cpu,omitempty"`
+	Memory int64    `json:"memory,omitempty"`
+	Ports  []string `json:"ports,omitempty"`
+	UDP    []string `json:"udp,omitempty"`
+}
+
+func (u *usage) add(r reservation) {
+	u.CPU += r.cpu
+	u.Memory += r.memory
+	u.Ports = append(slices.Clone(u.Ports), r.ports...)
+	u.UDP = append(slices.Clone(u.UDP), r.udp...)
+}
+
+// remove releases r; each port is released once.
+func (u *usage) remove(r reservation) {
+	u.CPU = max(u.CPU-r.cpu, 0)
+	u.Memory = max(u.Memory-r.memory, 0)
+	u.Ports = removeEach(u.Ports, r.ports)
+	u.UDP = removeEach(u.UDP, r.udp)
+}
+
+func removeEach(from, drop []string) []string {
+	out := slices.Clone(from)
+	for _, p := range drop {
+		if i := slices.Index(out, p); i >= 0 {
+			out = slices.Delete(out, i, i+1)
+		}
+	}
+	return out
 }
 
 const (
@@ -261,21 +299,17 @@ type instanceUsage struct {
 	running, pending int
 }
 
-// instanceUsage sums the reservations of the tasks on an instance whose
-// lastStatus is not STOPPED (spec §9.2), and counts them (§9.3: running =
+// instanceUsage returns what the tasks on an instance hold (its Reserved
+// totals, spec §9.2) and counts them from the view (§9.3: running =
 // desiredStatus RUNNING; pending = lastStatus PENDING).
 func (c *Control) instanceUsage(ns ecs.Namespace, rec *instanceRecord) instanceUsage {
-	var u instanceUsage
+	u := instanceUsage{cpu: rec.Reserved.CPU, memory: rec.Reserved.Memory, ports: rec.Reserved.Ports, udp: rec.Reserved.UDP}
 	arn := wire.Val(rec.ContainerInstanceArn)
 	c.view.scan(keyTaskPrefix(ns, rec.Cluster), "", false, func(_ string, obj any) bool {
 		r, ok := obj.(*taskRecord)
 		if !ok || wire.Val(r.ContainerInstanceArn) != arn || wire.Val(r.LastStatus) == taskStopped {
 			return true
 		}
-		u.cpu += r.ReservedCPU
-		u.memory += r.ReservedMemory
-		u.ports = append(u.ports, r.ReservedPorts...)
-		u.udp = append(u.udp, r.ReservedPortsUDP...)
 		if wire.Val(r.DesiredStatus) == taskRunning {
 			u.running++
 		}

@@ -146,6 +146,7 @@ func containerOverride(ov *wire.TaskOverride, name string) *wire.ContainerOverri
 // candidate is an instance with what is left on it, for placement.
 type candidate struct {
 	rec       *instanceRecord
+	dirty     bool // rec.Reserved changed: write it back
 	cpu, mem  int64
 	ports     map[string]bool
 	udp       map[string]bool
@@ -188,12 +189,11 @@ func (cd *candidate) charge(r reservation) {
 	}
 }
 
-// loadCandidates reads a cluster's instances (not INACTIVE) and what the
-// live tasks leave of them, inside t, so placement and commit are one
-// serializable transaction.
+// loadCandidates reads a cluster's instances (not INACTIVE) with what
+// their tasks hold (each record's Reserved totals), inside t, so placement
+// and commit are one serializable transaction that reads no task records.
 func loadCandidates(t tx, ns ecs.Namespace, cluster string) ([]*candidate, error) {
 	var cands []*candidate
-	byARN := map[string]*candidate{}
 	err := t.List(keyInstancePrefix(ns, cluster), "", func(kv store.KV) error {
 		rec := new(instanceRecord)
 		if err := json.Unmarshal(kv.Value, rec); err != nil {
@@ -220,23 +220,50 @@ func loadCandidates(t tx, ns ecs.Namespace, cluster string) ([]*candidate, error
 			}
 		}
 		cands = append(cands, cd)
-		byARN[wire.Val(rec.ContainerInstanceArn)] = cd
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = t.List(keyTaskPrefix(ns, cluster), "", func(kv store.KV) error {
-		var r statusRecord
-		if err := json.Unmarshal(kv.Value, &r); err != nil {
-			return err
+	for _, cd := range cands {
+		r := cd.rec.Reserved
+		cd.charge(reservation{cpu: r.CPU, memory: r.Memory, ports: r.Ports, udp: r.UDP})
+	}
+	return cands, nil
+}
+
+// place charges r to a candidate and its instance record.
+func (cd *candidate) place(r reservation) {
+	cd.charge(r)
+	cd.rec.Reserved.add(r)
+	cd.dirty = true
+}
+
+// saveCandidates writes back the instance records placement charged.
+func saveCandidates(t tx, ns ecs.Namespace, cands []*candidate) error {
+	for _, cd := range cands {
+		if cd.dirty {
+			if err := t.put(keyInstance(ns, cd.rec.Cluster, cd.rec.ID), cd.rec); err != nil {
+				return err
+			}
 		}
-		if cd := byARN[r.ContainerInstanceArn]; cd != nil && r.LastStatus != taskStopped {
-			cd.charge(reservation{cpu: r.ReservedCPU, memory: r.ReservedMemory, ports: r.ReservedPorts, udp: r.ReservedPortsUDP})
-		}
+	}
+	return nil
+}
+
+// releaseTask returns a task's reservation to its instance when it stops.
+func releaseTask(t tx, ns ecs.Namespace, rec *taskRecord) error {
+	if rec.ContainerInstanceArn == nil {
 		return nil
-	})
-	return cands, err
+	}
+	inst := new(instanceRecord)
+	key := keyInstance(ns, rec.Cluster, lastSegment(wire.Val(rec.ContainerInstanceArn)))
+	found, err := t.get(key, inst)
+	if err != nil || !found {
+		return err
+	}
+	inst.Reserved.remove(reservation{cpu: rec.ReservedCPU, memory: rec.ReservedMemory, ports: rec.ReservedPorts, udp: rec.ReservedPortsUDP})
+	return t.put(key, inst)
 }
 
 // placeOne picks the ACTIVE candidate that fits with the most memory left
@@ -560,7 +587,7 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 			if cd == nil {
 				continue
 			}
-			cd.charge(res)
+			cd.place(res)
 			rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
 			rec.ClientToken, rec.RequestHash = wire.Val(in.ClientToken), hash
 			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
@@ -571,7 +598,7 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 		if len(out.Tasks) < count {
 			out.Failures = failureList(failures)
 		}
-		return nil
+		return saveCandidates(t, ns, cands)
 	})
 	if err != nil {
 		return nil, err
@@ -676,14 +703,14 @@ func (c *Control) StartTask(ctx context.Context, ns ecs.Namespace, in *wire.Star
 				out.Failures = append(out.Failures, wire.Failure{Arn: wire.Ptr(arn), Reason: wire.Ptr(reason)})
 				continue
 			}
-			cands[i].charge(res)
+			cands[i].place(res)
 			rec := c.newTask(ns, cluster, td, opts, cands[i].rec, now)
 			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
 				return err
 			}
 			out.Tasks = append(out.Tasks, rec.Task)
 		}
-		return nil
+		return saveCandidates(t, ns, cands)
 	})
 	if err != nil {
 		return nil, err
@@ -711,11 +738,17 @@ func (c *Control) updateTask(ctx context.Context, ns ecs.Namespace, clusterRef, 
 			return err
 		}
 		out = rec
+		wasStopped := wire.Val(rec.LastStatus) == taskStopped
 		switch err := fn(t, rec); {
 		case errors.Is(err, errUnchanged):
 			return nil
 		case err != nil:
 			return err
+		}
+		if !wasStopped && wire.Val(rec.LastStatus) == taskStopped {
+			if err := releaseTask(t, ns, rec); err != nil {
+				return err
+			}
 		}
 		*rec.Version++
 		return t.put(keyTask(ns, cluster, rec.ID), rec)
