@@ -23,7 +23,8 @@
 //	attr/<cluster>/<id>          attributesRecord (custom attributes of a container instance)
 //	ci/<cluster>/<id>            container instances   (later issues)
 //	svc/<cluster>/<name>         services              (later issues)
-//	task/<cluster>/<id>          tasks                 (later issues)
+//	task/<cluster>/<id>          taskRecord
+//	tok/<cluster>/<token>        tokenRecord (RunTask client tokens, 24 h)
 //
 // and "meta/..." holds server-wide records (the page-token secret).
 package control
@@ -189,6 +190,8 @@ func decodeRecord(key string, value []byte) (any, error) {
 		obj = new(taskRecord)
 	case "svc":
 		obj = new(statusRecord)
+	case "tok":
+		obj = new(tokenRecord)
 	default:
 		return nil, nil
 	}

@@ -13,7 +13,8 @@ import (
 const DefaultTaskRetention = time.Hour
 
 // Purge deletes, across all namespaces, the STOPPED tasks that stopped
-// before now-retention, and the DELETE_IN_PROGRESS task definition
+// before now-retention, RunTask client tokens older than TokenTTL, and the
+// DELETE_IN_PROGRESS task definition
 // revisions that no remaining task references. It reads the view to find
 // candidates and re-checks each inside its transaction. It returns how many
 // records it deleted. The server runs it periodically (level-triggered: a
@@ -35,6 +36,10 @@ func (c *Control) Purge(ctx context.Context, now time.Time, retention time.Durat
 			if wire.Val(r.Status) == wire.TaskDefinitionStatusDeleteInProgress {
 				deleting = append(deleting, key)
 			}
+		case *tokenRecord:
+			if now.Sub(r.CreatedAt) > TokenTTL {
+				stale = append(stale, key)
+			}
 		}
 		return true
 	})
@@ -44,6 +49,10 @@ func (c *Control) Purge(ctx context.Context, now time.Time, retention time.Durat
 		// May run more than once: it only reads and deletes through t.
 		err := c.update(ctx, func(t tx) error {
 			deleted = false
+			if kindOf(key) == "tok" {
+				deleted = true
+				return t.Delete(key)
+			}
 			rec := new(taskRecord)
 			found, err := t.get(key, rec)
 			if err != nil || !found || wire.Val(rec.LastStatus) != taskStopped || rec.StoppedAt == nil || !rec.StoppedAt.Before(cutoff) {

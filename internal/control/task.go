@@ -34,9 +34,6 @@ type taskRecord struct {
 	ReservedMemory   int64    `json:"reservedMemory,omitempty"`
 	ReservedPorts    []string `json:"reservedPorts,omitempty"`
 	ReservedPortsUDP []string `json:"reservedPortsUdp,omitempty"`
-	// ClientToken and RequestHash implement RunTask idempotency.
-	ClientToken string `json:"clientToken,omitempty"`
-	RequestHash string `json:"requestHash,omitempty"`
 	// Essential lists the essential containers (for EssentialContainerExited).
 	Essential []string `json:"essential,omitempty"`
 }
@@ -535,12 +532,12 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 		}
 		cluster := wire.Val(cl.ClusterName)
 		if tok := wire.Val(in.ClientToken); tok != "" {
-			prior, err := tasksWithToken(t, ns, cluster, tok)
+			rec, prior, err := tasksWithToken(t, ns, cluster, tok, now)
 			if err != nil {
 				return err
 			}
-			if len(prior) > 0 {
-				if prior[0].RequestHash != hash {
+			if rec != nil {
+				if rec.RequestHash != hash {
 					arns := make([]string, len(prior))
 					for i, p := range prior {
 						arns[i] = wire.Val(p.TaskArn)
@@ -589,7 +586,6 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 			}
 			cd.place(res)
 			rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
-			rec.ClientToken, rec.RequestHash = wire.Val(in.ClientToken), hash
 			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
 				return err
 			}
@@ -597,6 +593,15 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 		}
 		if len(out.Tasks) < count {
 			out.Failures = failureList(failures)
+		}
+		if tok := wire.Val(in.ClientToken); tok != "" && len(out.Tasks) > 0 {
+			rec := tokenRecord{RequestHash: hash, CreatedAt: now}
+			for _, task := range out.Tasks {
+				rec.TaskIDs = append(rec.TaskIDs, lastSegment(wire.Val(task.TaskArn)))
+			}
+			if err := t.put(keyToken(ns, cluster, tok), rec); err != nil {
+				return err
+			}
 		}
 		return saveCandidates(t, ns, cands)
 	})
@@ -629,23 +634,40 @@ func taskDefSupports(td *taskDefRecord, launch wire.LaunchType) bool {
 	return slices.Contains(td.Compatibilities, wire.Compatibility(launch)) || len(td.Compatibilities) == 0
 }
 
-// tasksWithToken returns the tasks of a cluster started with a client token.
-func tasksWithToken(t tx, ns ecs.Namespace, cluster, token string) ([]*taskRecord, error) {
+// tokenRecord binds a RunTask client token to its request and tasks.
+type tokenRecord struct {
+	RequestHash string    `json:"requestHash"`
+	TaskIDs     []string  `json:"taskIds"`
+	CreatedAt   time.Time `json:"createdAt"`
+}
+
+// TokenTTL is how long a RunTask client token is remembered (spec §10.5).
+const TokenTTL = 24 * time.Hour
+
+func keyToken(ns ecs.Namespace, cluster, token string) string {
+	return nsPrefix(ns) + "tok/" + cluster + "/" + token
+}
+
+// tasksWithToken returns the token's record and the tasks it started that
+// still exist, or nil when the token is unused (or expired) in the cluster.
+func tasksWithToken(t tx, ns ecs.Namespace, cluster, token string, now time.Time) (*tokenRecord, []*taskRecord, error) {
+	tok := new(tokenRecord)
+	found, err := t.get(keyToken(ns, cluster, token), tok)
+	if err != nil || !found || now.Sub(tok.CreatedAt) > TokenTTL {
+		return nil, nil, err
+	}
 	var out []*taskRecord
-	err := t.List(keyTaskPrefix(ns, cluster), "", func(kv store.KV) error {
-		if !strings.Contains(string(kv.Value), token) {
-			return nil // cheap pre-filter before decoding
-		}
+	for _, id := range tok.TaskIDs {
 		rec := new(taskRecord)
-		if err := json.Unmarshal(kv.Value, rec); err != nil {
-			return err
+		found, err := t.get(keyTask(ns, cluster, id), rec)
+		if err != nil {
+			return nil, nil, err
 		}
-		if rec.ClientToken == token {
+		if found {
 			out = append(out, rec)
 		}
-		return nil
-	})
-	return out, err
+	}
+	return tok, out, nil
 }
 
 // StartTask starts one task of a definition on each named instance (up to
