@@ -191,7 +191,7 @@ func TestExpr_Match(t *testing.T) {
 		{"attribute:ecs.capability.task-eni == ''", true, nil},
 		{"attribute:missing exists", false, nil},
 		{"attribute:missing !exists", true, nil},
-		{"attribute:size > 9", true, nil},   // numeric, not "10" < "9"
+		{"attribute:size > 9", true, nil},    // numeric, not "10" < "9"
 		{"attribute:size < 9.5", false, nil}, // numeric
 		{"attribute:size >= 10", true, nil},
 		{"attribute:size <= 10.0", true, nil},

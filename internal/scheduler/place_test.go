@@ -73,7 +73,7 @@ func TestPlace_Fit(t *testing.T) {
 			r.Constraints = []Constraint{{Type: ConstraintDistinctInstance}}
 		}), cands: cands(inst("a").group("family:db", 3)), want: []string{"a"}},
 		{name: "first failing check wins", req: with(func(r *Request) { r.GPUs = 1 }),
-			cands: cands(inst("a").mem(10).disconnected(), inst("b").disconnected(), inst("c").disconnected().gpus("g")),
+			cands:      cands(inst("a").mem(10).disconnected(), inst("b").disconnected(), inst("c").disconnected().gpus("g")),
 			wantUnplac: 1, wantFail: fails("a", ReasonMemory, "b", ReasonGPU, "c", ReasonAgent),
 			wantClose: &Failure{ARN: arn("c"), Reason: ReasonAgent}},
 		{name: "constraints after resources", req: with(func(r *Request) {
@@ -81,7 +81,7 @@ func TestPlace_Fit(t *testing.T) {
 		}), cands: cands(inst("a").disconnected(), inst("b").cpu(0)), wantUnplac: 1,
 			wantFail: fails("a", ReasonAgent, "b", ReasonCPU)},
 		{name: "not ACTIVE is no candidate", req: task,
-			cands: cands(inst("a").status("DRAINING"), inst("b").status("INACTIVE"), inst("c").status("REGISTERING")),
+			cands:      cands(inst("a").status("DRAINING"), inst("b").status("INACTIVE"), inst("c").status("REGISTERING")),
 			wantUnplac: 1},
 		{name: "DRAINING skipped", req: task, cands: cands(inst("a").status("DRAINING"), inst("b").mem(2000)), want: []string{"b"}},
 		{name: "no candidates", req: with(func(r *Request) { r.Count = 3 }), wantUnplac: 3},
@@ -345,8 +345,8 @@ func randomCluster(r *rand.Rand, n int) []Candidate {
 	for i := range out {
 		b := inst(fmt.Sprintf("%032x", r.Uint64())).
 			az(fmt.Sprintf("us-east-1%c", 'a'+r.IntN(3))).
-			cpu(int64(r.IntN(8)) * 512).
-			mem(int64(r.IntN(16)) * 512).
+			cpu(int64(r.IntN(8))*512).
+			mem(int64(r.IntN(16))*512).
 			attr("ecs.instance-type", []string{"m5.large", "t3.small", "c6g.xlarge"}[r.IntN(3)]).
 			group("service:web", r.IntN(3)).
 			group("service:db", r.IntN(2))
