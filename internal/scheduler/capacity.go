@@ -38,18 +38,18 @@ func ValidateProviderStrategy(strategy []StrategyItem) error {
 	}
 	bases, weighted := 0, false
 	for i, it := range strategy {
-		f := fmt.Sprintf("%s[%d]", field, i)
+		item := func(member string) string { return fmt.Sprintf("%s[%d].%s", field, i, member) }
 		switch {
 		case it.Provider == "":
-			return requestErrorf(f+".capacityProvider", "the capacity provider name is empty")
+			return requestErrorf(item("capacityProvider"), "the capacity provider name is empty")
 		case it.Weight < 0 || it.Weight > MaxWeight:
-			return requestErrorf(f+".weight", "weight must be between 0 and %d, got %d", MaxWeight, it.Weight)
+			return requestErrorf(item("weight"), "weight must be between 0 and %d, got %d", MaxWeight, it.Weight)
 		case it.Base < 0 || it.Base > MaxBase:
-			return requestErrorf(f+".base", "base must be between 0 and %d, got %d", MaxBase, it.Base)
+			return requestErrorf(item("base"), "base must be between 0 and %d, got %d", MaxBase, it.Base)
 		}
 		for _, prev := range strategy[:i] {
 			if prev.Provider == it.Provider {
-				return requestErrorf(f+".capacityProvider", "capacity provider %q is listed more than once", it.Provider)
+				return requestErrorf(item("capacityProvider"), "capacity provider %q is listed more than once", it.Provider)
 			}
 		}
 		if it.Base > 0 {

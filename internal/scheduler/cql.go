@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,25 @@ func (e Expr) Match(c *Candidate) bool {
 	return e.root.eval(&view{c: c, running: c.RunningTasksCount})
 }
 
+// hasRegexp reports whether the expression uses =~ or !~.
+func (e Expr) hasRegexp() bool {
+	var walk func(n node) bool
+	walk = func(n node) bool {
+		switch n := n.(type) {
+		case orNode:
+			return slices.ContainsFunc(n, walk)
+		case andNode:
+			return slices.ContainsFunc(n, walk)
+		case notNode:
+			return walk(n.x)
+		case *pred:
+			return n.re != nil
+		}
+		return false
+	}
+	return e.root != nil && walk(e.root)
+}
+
 // IsZero reports whether e is the zero Expr (matches everything).
 func (e Expr) IsZero() bool { return e.root == nil }
 
@@ -67,6 +87,62 @@ type view struct {
 	running    int    // runningTasksCount including tasks this plan placed
 	group      string // the group this plan places
 	groupExtra int    // tasks of group this plan placed on the instance
+	// memo caches regular expression results across the candidates of
+	// one Place call: attribute values repeat (a few instance types over
+	// thousands of instances), and finding one is cheaper than a match.
+	// nil disables caching.
+	memo *memo
+}
+
+// memo is a small cache of regular expression results: a short slice
+// scanned linearly (few distinct values is the common case), promoted to a
+// map when it grows.
+type memo struct {
+	small []memoEntry
+	big   map[memoKey]bool
+}
+
+type memoKey struct {
+	re *regexp.Regexp
+	s  string
+}
+
+type memoEntry struct {
+	memoKey
+	m bool
+}
+
+const memoSmall = 16
+
+// match reports whether re matches s, through the memo when there is one.
+func (v *view) match(re *regexp.Regexp, s string) bool {
+	mo := v.memo
+	if mo == nil {
+		return re.MatchString(s)
+	}
+	k := memoKey{re, s}
+	if mo.big != nil {
+		m, ok := mo.big[k]
+		if !ok {
+			m = re.MatchString(s)
+			mo.big[k] = m
+		}
+		return m
+	}
+	for i := range mo.small {
+		if e := &mo.small[i]; e.re == re && e.s == s {
+			return e.m
+		}
+	}
+	m := re.MatchString(s)
+	mo.small = append(mo.small, memoEntry{k, m})
+	if len(mo.small) > memoSmall {
+		mo.big = make(map[memoKey]bool, 4*memoSmall)
+		for _, e := range mo.small {
+			mo.big[e.memoKey] = e.m
+		}
+	}
+	return m
 }
 
 // groupCount returns the live tasks of group g on the instance.
@@ -296,11 +372,11 @@ func (p *pred) eval(v *view) bool {
 	switch p.subj {
 	case subjAttribute:
 		s, ok := v.c.Attributes[p.attr]
-		return p.evalString(s, ok, false)
+		return p.evalString(v, s, ok, false)
 	case subjEC2InstanceID:
-		return p.evalString(v.c.EC2InstanceID, v.c.EC2InstanceID != "", false)
+		return p.evalString(v, v.c.EC2InstanceID, v.c.EC2InstanceID != "", false)
 	case subjAgentConnected:
-		return p.evalString(strconv.FormatBool(v.c.AgentConnected), true, true)
+		return p.evalString(v, strconv.FormatBool(v.c.AgentConnected), true, true)
 	case subjRunningTasksCount:
 		return p.evalOrdered(true, func(x value) int { return cmpInt(v.running, x.n) })
 	case subjAgentVersion:
@@ -325,7 +401,7 @@ func (p *pred) eval(v *view) bool {
 // satisfies only not_exists: every comparison against it, negative ones
 // included, is false (spec §6.5 [impl]). fold makes equality
 // case-insensitive (agentConnected's true/false).
-func (p *pred) evalString(s string, ok, fold bool) bool {
+func (p *pred) evalString(v *view, s string, ok, fold bool) bool {
 	switch p.op {
 	case opExists:
 		return ok
@@ -347,9 +423,9 @@ func (p *pred) evalString(s string, ok, fold bool) bool {
 	case opNe, opNotIn:
 		return !anyValue(p.vals, eq)
 	case opMatches:
-		return p.re.MatchString(s)
+		return v.match(p.re, s)
 	case opNotMatches:
-		return !p.re.MatchString(s)
+		return !v.match(p.re, s)
 	}
 	// Ordering on an attribute: numerically when both sides are numbers,
 	// else by byte-wise string order (spec Appendix A.16 [impl]).

@@ -314,3 +314,28 @@ func FuzzParseExpression(f *testing.F) {
 		}
 	})
 }
+
+// TestExpr_ConcurrentUse checks that one parsed Expr can be evaluated from
+// many goroutines (ListContainerInstances filters share one), under -race.
+func TestExpr_ConcurrentUse(t *testing.T) {
+	e, err := ParseExpression("attribute:ecs.instance-type =~ m5.* and task:group != service:web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := inst("a").obj()
+	done := make(chan bool)
+	for range 8 {
+		go func() {
+			ok := true
+			for range 200 {
+				ok = ok && e.Match(&c)
+			}
+			done <- ok
+		}()
+	}
+	for range 8 {
+		if !<-done {
+			t.Error("Match = false, want true")
+		}
+	}
+}

@@ -51,29 +51,40 @@ func (cp *compiled) reason(check uint8) string {
 	return checkReasons[check]
 }
 
-// slot is the scheduler's working copy of one candidate: the candidate plus
-// what the plan being built has charged to it (Nomad's plan-aware context).
+// slot is the scheduler's working copy of one candidate: what the plan
+// being built has charged to it (Nomad's plan-aware context). It holds no
+// pointers, so the slot array is cheap to allocate and invisible to the
+// garbage collector's scan.
 type slot struct {
-	c       *Candidate
-	cpu     int64 // remaining CPU after this plan's charges
-	mem     int64 // remaining memory after this plan's charges
-	enis    int   // remaining ENI slots after this plan's charges
-	gpus    int   // GPUs this plan took (from the front of RemainingGPUs)
-	placed  int   // tasks this plan put here
-	group   int   // tasks of the request's group before this plan
-	check   uint8 // first failing check, checkOK when the task fits
-	hashed  bool
-	hash    uint64               // fingerprint of the ARN, once hashed
-	buckets [MaxStrategies]int32 // spread-by-attribute bucket per rank
+	cpu    int64  // remaining CPU after this plan's charges
+	mem    int64  // remaining memory after this plan's charges
+	hash   uint64 // fingerprint of the ARN, once hashed
+	idx    int32  // index of the candidate in the input
+	placed int32  // tasks this plan put here
+	group  int32  // tasks of the request's group before this plan
+	gpus   int32  // GPUs this plan took (from the front of RemainingGPUs)
+	enis   int32  // remaining ENI slots after this plan's charges
+	check  uint8  // first failing check, checkOK when the task fits
+	hashed bool
 }
 
 // placer holds the state of one Place call.
 type placer struct {
 	cp    *compiled
+	cands []Candidate
 	slots []slot
+	// keys holds len(cp.ranks) strategy keys per slot (lower is better):
+	// the key itself for binpack and spread by instance, the bucket index
+	// for spread by attribute (whose key, the bucket's task count,
+	// changes with every placement in the bucket); unused for random.
+	keys []uint64
+	nr   int // len(cp.ranks)
 	// counts[r][b] is the number of tasks of the group in bucket b of the
 	// spread-by-attribute rank r (including this plan's placements).
-	counts [MaxStrategies][]int64
+	counts   [MaxStrategies][]int64
+	indirect [MaxStrategies]bool // rank r's key is counts[r][its key]
+	random   [MaxStrategies]bool // rank r's key is the random priority
+	view     view                // reused for memberOf evaluation
 }
 
 // Place chooses an instance for each of req.Count copies of a task (spec
@@ -112,8 +123,8 @@ func Place(req Request, cands []Candidate) (Plan, error) {
 	if req.Count == 0 {
 		return plan, nil
 	}
-	pl := &placer{cp: cp, slots: make([]slot, len(cands))}
-	live := pl.init(cands)
+	pl := newPlacer(cp, cands)
+	live := pl.init()
 	for t := range req.Count {
 		if len(live) == 0 {
 			plan.Unplaced = req.Count - t
@@ -123,7 +134,7 @@ func Place(req Request, cands []Candidate) (Plan, error) {
 		pos := pl.best(live, t)
 		s := &pl.slots[live[pos]]
 		plan.Placements = append(plan.Placements, pl.place(s, t))
-		if s.check = cp.fit(s); s.check != checkOK {
+		if s.check = pl.fit(s); s.check != checkOK {
 			live[pos] = live[len(live)-1]
 			live = live[:len(live)-1]
 		}
@@ -131,25 +142,46 @@ func Place(req Request, cands []Candidate) (Plan, error) {
 	return plan, nil
 }
 
-// init builds the slots and the spread buckets and returns the indexes of
-// the feasible slots.
-func (pl *placer) init(cands []Candidate) []int32 {
+func newPlacer(cp *compiled, cands []Candidate) *placer {
+	pl := &placer{cp: cp, cands: cands, nr: len(cp.ranks)}
+	pl.view.group = cp.req.Group
+	for _, con := range cp.constraints {
+		if !con.distinct && con.expr.hasRegexp() {
+			pl.view.memo = &memo{}
+			break
+		}
+	}
+	for r, rk := range cp.ranks {
+		pl.indirect[r] = rk.kind == rankSpreadAttribute
+		pl.random[r] = rk.kind == rankRandom
+	}
+	return pl
+}
+
+// init builds the slots and the spread buckets in one pass over the
+// candidates and returns the indexes of the feasible slots.
+func (pl *placer) init() []int32 {
 	cp := pl.cp
+	pl.slots = make([]slot, len(pl.cands))
+	pl.keys = make([]uint64, len(pl.cands)*pl.nr)
+	// Every slot needs its hash when every comparison is random (random
+	// rank, or ties with no strategy); otherwise it is hashed on a tie.
+	hashAll := len(cp.ranks) == 0 || slices.ContainsFunc(cp.ranks, func(r rank) bool { return r.kind == rankRandom })
 	var bk [MaxStrategies]bucketer
-	live := make([]int32, 0, len(cands))
-	for i := range cands {
-		c := &cands[i]
+	live := make([]int32, 0, len(pl.cands))
+	for i := range pl.cands {
+		c := &pl.cands[i]
 		s := &pl.slots[i]
-		s.c, s.cpu, s.mem, s.enis = c, c.RemainingCPU, c.RemainingMemory, c.RemainingENIs
+		s.idx, s.cpu, s.mem, s.enis = int32(i), c.RemainingCPU, c.RemainingMemory, int32(c.RemainingENIs)
 		if cp.needGroup {
-			s.group = c.TaskGroups[cp.req.Group]
+			s.group = int32(c.TaskGroups[cp.req.Group])
 		}
 		for r, rk := range cp.ranks {
 			if rk.kind != rankSpreadAttribute {
 				continue
 			}
 			b := bk[r].bucket(c.Attributes[rk.attr])
-			s.buckets[r] = b
+			pl.keys[i*pl.nr+r] = uint64(b)
 			if int(b) == len(pl.counts[r]) {
 				pl.counts[r] = append(pl.counts[r], 0)
 			}
@@ -159,16 +191,35 @@ func (pl *placer) init(cands []Candidate) []int32 {
 			s.check = checkIneligible
 			continue
 		}
-		if s.check = cp.fit(s); s.check == checkOK {
+		if s.check = pl.fit(s); s.check == checkOK {
 			live = append(live, int32(i))
+			pl.refreshKeys(s)
+			if hashAll {
+				s.hash, s.hashed = fingerprint(c.ARN), true
+			}
 		}
 	}
 	return live
 }
 
+// refreshKeys recomputes the keys of s that its own charges change.
+func (pl *placer) refreshKeys(s *slot) {
+	k := pl.keys[int(s.idx)*pl.nr:]
+	for r, rk := range pl.cp.ranks {
+		switch rk.kind {
+		case rankBinpackCPU:
+			k[r] = orderedKey(s.cpu)
+		case rankBinpackMemory:
+			k[r] = orderedKey(s.mem)
+		case rankSpreadInstance:
+			k[r] = uint64(s.group + s.placed)
+		}
+	}
+}
+
 // fit returns the first check s fails for one more task, or checkOK.
-func (cp *compiled) fit(s *slot) uint8 {
-	req, c := cp.req, s.c
+func (pl *placer) fit(s *slot) uint8 {
+	cp, req, c := pl.cp, pl.cp.req, &pl.cands[s.idx]
 	if s.cpu < req.CPU {
 		return checkCPU
 	}
@@ -203,7 +254,7 @@ func (cp *compiled) fit(s *slot) uint8 {
 	if req.ENI && s.enis < 1 {
 		return checkENI
 	}
-	if req.GPUs > 0 && len(c.RemainingGPUs)-s.gpus < req.GPUs {
+	if req.GPUs > 0 && len(c.RemainingGPUs)-int(s.gpus) < req.GPUs {
 		return checkGPU
 	}
 	if !c.AgentConnected {
@@ -224,8 +275,9 @@ func (cp *compiled) fit(s *slot) uint8 {
 			}
 			continue
 		}
-		v := view{c: c, running: c.RunningTasksCount + s.placed, group: req.Group, groupExtra: s.placed}
-		if !con.expr.root.eval(&v) {
+		v := &pl.view
+		v.c, v.running, v.groupExtra = c, c.RunningTasksCount+int(s.placed), int(s.placed)
+		if !con.expr.root.eval(v) {
 			return checkConstraint + uint8(i)
 		}
 	}
@@ -234,11 +286,11 @@ func (cp *compiled) fit(s *slot) uint8 {
 
 // place charges one task to s and returns its placement.
 func (pl *placer) place(s *slot, task int) Placement {
-	req := pl.cp.req
-	p := Placement{Task: task, ARN: s.c.ARN, ID: s.c.ID}
+	req, c := pl.cp.req, &pl.cands[s.idx]
+	p := Placement{Task: task, ARN: c.ARN, ID: c.ID}
 	if req.GPUs > 0 {
-		p.GPUs = slices.Clone(s.c.RemainingGPUs[s.gpus : s.gpus+req.GPUs])
-		s.gpus += req.GPUs
+		p.GPUs = slices.Clone(c.RemainingGPUs[s.gpus : int(s.gpus)+req.GPUs])
+		s.gpus += int32(req.GPUs)
 	}
 	s.cpu -= req.CPU
 	s.mem -= req.Memory
@@ -246,66 +298,62 @@ func (pl *placer) place(s *slot, task int) Placement {
 		s.enis--
 	}
 	s.placed++
-	for r, rk := range pl.cp.ranks {
-		if rk.kind == rankSpreadAttribute {
-			pl.counts[r][s.buckets[r]]++
+	for r := range pl.cp.ranks {
+		if pl.indirect[r] {
+			pl.counts[r][pl.keys[int(s.idx)*pl.nr+r]]++
 		}
 	}
+	pl.refreshKeys(s)
 	return p
 }
 
-// best returns the position in live of the best slot for task t: a single
-// O(len(live)) scan comparing key vectors, each key computed only as far
-// as needed to decide.
+// best returns the position in live of the best slot for task t, in one
+// O(len(live)) scan. Most candidates lose on the first key, so the scan
+// compares that alone and looks further only on a tie.
 func (pl *placer) best(live []int32, t int) int {
-	ranks := pl.cp.ranks
 	salt := taskSalt(pl.cp.req.Seed, t)
 	bestPos := 0
 	best := &pl.slots[live[0]]
-	var bk [MaxStrategies]uint64
-	for r := range ranks {
-		bk[r] = pl.key(best, r, salt)
-	}
-	for pos := 1; pos < len(live); pos++ {
-		s := &pl.slots[live[pos]]
-		better, decided := false, false
-		for r := range ranks {
-			k := pl.key(s, r, salt)
-			if k != bk[r] {
-				better, decided = k < bk[r], true
-				if better {
-					bk[r] = k
-					for r2 := r + 1; r2 < len(ranks); r2++ {
-						bk[r2] = pl.key(s, r2, salt)
-					}
-				}
-				break
+	if len(pl.cp.ranks) == 0 {
+		for pos := 1; pos < len(live); pos++ {
+			if s := &pl.slots[live[pos]]; pl.tieBefore(s, best, salt) {
+				bestPos, best = pos, s
 			}
 		}
-		if !decided {
-			better = tieBefore(s, best, salt)
+		return bestPos
+	}
+	b0 := pl.key(best, 0, salt)
+	for pos := 1; pos < len(live); pos++ {
+		s := &pl.slots[live[pos]]
+		k0 := pl.key(s, 0, salt)
+		if k0 > b0 || k0 == b0 && !pl.before(s, best, salt) {
+			continue
 		}
-		if better {
-			bestPos, best = pos, s
-		}
+		bestPos, best, b0 = pos, s, k0
 	}
 	return bestPos
 }
 
 // key returns s's key under rank r: lower is better.
 func (pl *placer) key(s *slot, r int, salt uint64) uint64 {
-	switch pl.cp.ranks[r].kind {
-	case rankBinpackCPU:
-		return orderedKey(s.cpu)
-	case rankBinpackMemory:
-		return orderedKey(s.mem)
-	case rankSpreadInstance:
-		return uint64(s.group + s.placed)
-	case rankSpreadAttribute:
-		return uint64(pl.counts[r][s.buckets[r]])
-	default: // rankRandom
-		return s.priority(salt)
+	switch {
+	case pl.indirect[r]:
+		return uint64(pl.counts[r][pl.keys[int(s.idx)*pl.nr+r]])
+	case pl.random[r]:
+		return mix64(s.hash ^ salt)
 	}
+	return pl.keys[int(s.idx)*pl.nr+r]
+}
+
+// before orders two slots equal on the first key: by the remaining keys,
+// then by pseudo-random priority, then by ARN.
+func (pl *placer) before(a, b *slot, salt uint64) bool {
+	for r := 1; r < pl.nr; r++ {
+		if ka, kb := pl.key(a, r, salt), pl.key(b, r, salt); ka != kb {
+			return ka < kb
+		}
+	}
+	return pl.tieBefore(a, b, salt)
 }
 
 // orderedKey maps an int64 to a uint64 with the same order.
@@ -313,19 +361,19 @@ func orderedKey(v int64) uint64 { return uint64(v) ^ 1<<63 }
 
 // tieBefore orders two slots equal on every strategy key: by pseudo-random
 // priority, then by ARN.
-func tieBefore(a, b *slot, salt uint64) bool {
-	pa, pb := a.priority(salt), b.priority(salt)
+func (pl *placer) tieBefore(a, b *slot, salt uint64) bool {
+	pa, pb := pl.priority(a, salt), pl.priority(b, salt)
 	if pa != pb {
 		return pa < pb
 	}
-	return a.c.ARN < b.c.ARN
+	return pl.cands[a.idx].ARN < pl.cands[b.idx].ARN
 }
 
 // priority is the slot's pseudo-random rank for the task whose salt is
 // given: a function of the seed, the task index and the ARN only.
-func (s *slot) priority(salt uint64) uint64 {
+func (pl *placer) priority(s *slot, salt uint64) uint64 {
 	if !s.hashed {
-		s.hash, s.hashed = fingerprint(s.c.ARN), true
+		s.hash, s.hashed = fingerprint(pl.cands[s.idx].ARN), true
 	}
 	return mix64(s.hash ^ salt)
 }
@@ -340,16 +388,17 @@ func (pl *placer) failures() ([]Failure, *Failure) {
 		if s.check == checkIneligible || s.check == checkOK {
 			continue
 		}
-		out = append(out, Failure{ARN: s.c.ARN, Reason: pl.cp.reason(s.check)})
+		arn := pl.cands[s.idx].ARN
+		out = append(out, Failure{ARN: arn, Reason: pl.cp.reason(s.check)})
 		if closest == nil || s.check > closest.check ||
-			s.check == closest.check && (s.mem > closest.mem || s.mem == closest.mem && s.c.ARN < closest.c.ARN) {
+			s.check == closest.check && (s.mem > closest.mem || s.mem == closest.mem && arn < pl.cands[closest.idx].ARN) {
 			closest = s
 		}
 	}
 	if closest == nil {
 		return nil, nil
 	}
-	return sortFailures(out), &Failure{ARN: closest.c.ARN, Reason: pl.cp.reason(closest.check)}
+	return sortFailures(out), &Failure{ARN: pl.cands[closest.idx].ARN, Reason: pl.cp.reason(closest.check)}
 }
 
 func sortFailures(fs []Failure) []Failure {
@@ -404,6 +453,7 @@ func PlaceOn(req Request, targets []string, cands []Candidate) (Plan, error) {
 		return Plan{}, err
 	}
 	cp.ranks = nil // StartTask bypasses the strategies
+	pl := newPlacer(cp, cands)
 	var plan Plan
 	slots := make(map[int]*slot, len(targets))
 	for t, target := range targets {
@@ -421,15 +471,14 @@ func PlaceOn(req Request, targets []string, cands []Candidate) (Plan, error) {
 		}
 		s := slots[i]
 		if s == nil {
-			s = &slot{c: c, cpu: c.RemainingCPU, mem: c.RemainingMemory, enis: c.RemainingENIs, group: c.TaskGroups[req.Group]}
+			s = &slot{idx: int32(i), cpu: c.RemainingCPU, mem: c.RemainingMemory, enis: int32(c.RemainingENIs), group: int32(c.TaskGroups[req.Group])}
 			slots[i] = s
 		}
-		if check := cp.fit(s); check != checkOK {
+		if check := pl.fit(s); check != checkOK {
 			plan.Unplaced++
 			plan.Failures = append(plan.Failures, Failure{ARN: c.ARN, Reason: cp.reason(check)})
 			continue
 		}
-		pl := placer{cp: cp}
 		plan.Placements = append(plan.Placements, pl.place(s, t))
 	}
 	plan.Failures = sortFailures(plan.Failures)

@@ -567,3 +567,47 @@ func TestPlaceOn(t *testing.T) {
 		}
 	})
 }
+
+// TestPlace_ManyValues covers high-cardinality attributes: more spread
+// buckets and more distinct regular expression inputs than the small
+// caches hold.
+func TestPlace_ManyValues(t *testing.T) {
+	var cs []Candidate
+	for i := range 60 {
+		cs = append(cs, inst(fmt.Sprintf("i%02d", i)).
+			attr("rack", fmt.Sprintf("r%02d", i%30)).
+			attr("itype", fmt.Sprintf("%c%d.large", "tm"[i%2], i)).obj())
+	}
+	expr := "attribute:rack exists and (not(attribute:itype =~ m.*) or attribute:itype !~ .*)"
+	e, err := ParseExpression(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Place(Request{Count: 30, Memory: 100, Group: "g",
+		Strategies:  []Strategy{{Type: StrategySpread, Field: "attribute:rack"}},
+		Constraints: []Constraint{{Type: ConstraintMemberOf, Expression: expr}}}, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Placements) != 30 {
+		t.Fatalf("placed %d of 30", len(plan.Placements))
+	}
+	racks := map[string]int{}
+	for _, p := range plan.Placements {
+		i := slices.IndexFunc(cs, func(c Candidate) bool { return c.ARN == p.ARN })
+		if !e.Match(&cs[i]) {
+			t.Errorf("placed on %s, which does not match %q", p.ID, expr)
+		}
+		racks[cs[i].Attributes["rack"]]++
+	}
+	// Only the t-type instances (even i) qualify: 30 of them over 15 racks,
+	// so spread puts two tasks in each rack.
+	for r, n := range racks {
+		if n != 2 {
+			t.Errorf("rack %s got %d tasks, want 2 (%v)", r, n, racks)
+		}
+	}
+	if len(racks) != 15 {
+		t.Errorf("%d racks used, want 15", len(racks))
+	}
+}

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // rankKind is a compiled strategy.
@@ -95,8 +96,8 @@ func compile(req *Request) (*compiled, error) {
 			if strings.TrimSpace(c.Expression) == "" {
 				return nil, requestErrorf(field, "a memberOf constraint requires an expression")
 			}
-			if len(c.Expression) > MaxExpressionLength {
-				return nil, requestErrorf(field, "the expression must be at most %d characters, got %d", MaxExpressionLength, len(c.Expression))
+			if n := utf8.RuneCountInString(c.Expression); n > MaxExpressionLength {
+				return nil, requestErrorf(field, "the expression must be at most %d characters, got %d", MaxExpressionLength, n)
 			}
 			e, err := ParseExpression(c.Expression)
 			if err != nil {

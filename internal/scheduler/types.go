@@ -183,6 +183,10 @@ type Plan struct {
 	// Failures holds, when Unplaced > 0, every candidate's first failing
 	// check at the point the first task could not be placed, one entry
 	// per (ARN, Reason), sorted by ARN then Reason (spec §6.8 [impl]).
+	// Instances that are not ACTIVE are not candidates and get no entry,
+	// so Unplaced > 0 with no Failures means there was no ACTIVE
+	// instance at all (the caller words that case itself, e.g. "No
+	// Container Instances were found in your cluster.").
 	Failures []Failure
 	// Closest is the closest matching instance (the candidate that failed
 	// latest in the check order, ties to the most remaining memory, then
