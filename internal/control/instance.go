@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/scheduler"
 	"github.com/berth-dev/berth/internal/wire"
 )
 
@@ -394,12 +395,18 @@ func (c *Control) DescribeContainerInstances(ctx context.Context, ns ecs.Namespa
 }
 
 // ListContainerInstances lists a cluster's instance ARNs, by default every
-// status except INACTIVE, or the one given; paginated 1–100, default 100.
-// The cluster-query-language filter arrives with the placement engine; a
-// filter is refused until then.
+// status except INACTIVE, or the one given, optionally filtered by a
+// cluster query language expression (the placement engine's language; a
+// malformed one is InvalidParameterException naming the problem);
+// paginated 1–100, default 100.
 func (c *Control) ListContainerInstances(ctx context.Context, ns ecs.Namespace, in *wire.ListContainerInstancesRequest) (*wire.ListContainerInstancesResponse, error) {
-	if in.Filter != nil && *in.Filter != "" {
-		return nil, ecs.Errorf(ecs.ClientError, "Berth does not support the filter parameter of ListContainerInstances yet (planned with the placement engine).")
+	var expr *scheduler.Expr
+	if f := wire.Val(in.Filter); f != "" {
+		e, err := scheduler.ParseExpression(f)
+		if err != nil {
+			return nil, ecs.Errorf(ecs.InvalidParameter, "Invalid filter: %s", err.Error())
+		}
+		expr = &e
 	}
 	n, err := pageSize(in.MaxResults, 100, 100)
 	if err != nil {
@@ -411,7 +418,8 @@ func (c *Control) ListContainerInstances(ctx context.Context, ns ecs.Namespace, 
 	}
 	cluster := wire.Val(cl.ClusterName)
 	status := string(wire.Val(in.Status))
-	arns, next, err := page(c, "ListContainerInstances", status, in.NextToken, n, keyInstancePrefix(ns, cluster), false, func(_ string, obj any) (string, bool) {
+	filter := status + "|" + wire.Val(in.Filter)
+	arns, next, err := page(c, "ListContainerInstances", filter, in.NextToken, n, keyInstancePrefix(ns, cluster), false, func(_ string, obj any) (string, bool) {
 		r, ok := obj.(*instanceRecord)
 		if !ok {
 			return "", false
@@ -420,12 +428,52 @@ func (c *Control) ListContainerInstances(ctx context.Context, ns ecs.Namespace, 
 		if (status == "" && s == instanceInactive) || (status != "" && s != status) {
 			return "", false
 		}
+		if expr != nil {
+			cand := c.queryCandidate(ns, r)
+			if !expr.Match(&cand) {
+				return "", false
+			}
+		}
 		return wire.Val(r.ContainerInstanceArn), true
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &wire.ListContainerInstancesResponse{ContainerInstanceArns: arns, NextToken: next}, nil
+}
+
+// queryCandidate describes an instance for the cluster query language:
+// its attributes (agent's and custom), agent state, version, EC2 id,
+// registration time, running task count and the task groups on it.
+func (c *Control) queryCandidate(ns ecs.Namespace, r *instanceRecord) scheduler.Candidate {
+	attrs := map[string]string{}
+	all := r.Attributes
+	if custom, ok := c.view.get(keyAttrs(ns, r.Cluster, r.ID)).(*attributesRecord); ok {
+		all = mergeAttributes(all, custom.Attributes)
+	}
+	for _, a := range all {
+		attrs[wire.Val(a.Name)] = wire.Val(a.Value)
+	}
+	cand := scheduler.Candidate{
+		ARN: wire.Val(r.ContainerInstanceArn), ID: r.ID, Status: wire.Val(r.Status),
+		AgentConnected: wire.Val(r.AgentConnected), EC2InstanceID: wire.Val(r.Ec2InstanceId),
+		Attributes: attrs, TaskGroups: map[string]int{},
+	}
+	if r.VersionInfo != nil {
+		cand.AgentVersion = wire.Val(r.VersionInfo.AgentVersion)
+	}
+	if r.RegisteredAt != nil {
+		cand.RegisteredAt = r.RegisteredAt.Time
+	}
+	arn := wire.Val(r.ContainerInstanceArn)
+	c.view.scan(keyTaskPrefix(ns, r.Cluster), "", false, func(_ string, obj any) bool {
+		if t, ok := obj.(*taskRecord); ok && wire.Val(t.ContainerInstanceArn) == arn && wire.Val(t.DesiredStatus) == taskRunning {
+			cand.RunningTasksCount++
+			cand.TaskGroups[wire.Val(t.Group)]++
+		}
+		return true
+	})
+	return cand
 }
 
 // DeregisterContainerInstance makes an instance INACTIVE. Without force it

@@ -199,3 +199,45 @@ func TestContainerInstances(t *testing.T) {
 		}
 	})
 }
+
+// TestListContainerInstances_Filter: the cluster query language filters
+// ListContainerInstances; a malformed expression is InvalidParameterException.
+func TestListContainerInstances_Filter(t *testing.T) {
+	m := startServer(t, options{})
+	c := accountClient(m, "310000000002")
+	cx := ctx(t)
+	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("cql")}))(t)
+	arns := map[string]string{}
+	for _, az := range []string{"us-east-1a", "us-east-1b", "us-east-1a"} {
+		out := must(c.RegisterContainerInstance(cx, &ecs.RegisterContainerInstanceInput{
+			Cluster: aws.String("cql"), TotalResources: agentResources(),
+			Attributes: append(agentAttributes(), types.Attribute{Name: aws.String("ecs.availability-zone"), Value: aws.String(az)}),
+		}))(t)
+		arns[aws.ToString(out.ContainerInstance.ContainerInstanceArn)] = az
+	}
+	var first string
+	for a := range arns {
+		first = a
+		break
+	}
+	must(c.PutAttributes(cx, &ecs.PutAttributesInput{Cluster: aws.String("cql"), Attributes: []types.Attribute{
+		{Name: aws.String("stack"), Value: aws.String("blue"), TargetId: aws.String(first)}}}))(t)
+	list := func(filter string) []string {
+		t.Helper()
+		return must(c.ListContainerInstances(cx, &ecs.ListContainerInstancesInput{Cluster: aws.String("cql"), Filter: aws.String(filter)}))(t).ContainerInstanceArns
+	}
+	if got := list("attribute:ecs.availability-zone == us-east-1a"); len(got) != 2 {
+		t.Fatalf("AZ a: %v", got)
+	}
+	if got := list("attribute:ecs.availability-zone in (us-east-1a, us-east-1b) and attribute:stack == blue"); len(got) != 1 || got[0] != first {
+		t.Fatalf("stack blue: %v", got)
+	}
+	if got := list("agentConnected == true"); len(got) != 0 {
+		t.Fatalf("connected: %v", got)
+	}
+	if got := list("attribute:ecs.os-type =~ lin.*"); len(got) != 3 {
+		t.Fatalf("regex: %v", got)
+	}
+	_, err := c.ListContainerInstances(cx, &ecs.ListContainerInstancesInput{Cluster: aws.String("cql"), Filter: aws.String("attribute:ecs.availability-zone ==")})
+	wantErr[*types.InvalidParameterException](t, err)
+}
