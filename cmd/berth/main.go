@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/fleet"
 	"github.com/berth-dev/berth/internal/server"
 )
 
@@ -78,6 +79,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.CredentialsFile, "credentials", "", "credentials file: lines of 'ACCESS_KEY_ID SECRET ACCOUNT_ID', or JSON [{accessKeyId,secretAccessKey,accountId}]")
 	fs.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "base URL agents are told to connect to (default: the address each agent used)")
 	fs.DurationVar(&cfg.TaskRetention, "task-retention", time.Hour, "how long STOPPED tasks stay describable")
+	fs.StringVar(&cfg.FargateRuntime, "fargate-runtime", "auto", "runtime of the built-in Fargate fleet: auto (Docker when it answers, else simulated), docker, or sim")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,6 +94,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.EtcdEndpoints = server.SplitList(endpoints)
 	cfg.Auth = api.AuthMode(auth)
+	cfg.FargateFleet = fleet.Start
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

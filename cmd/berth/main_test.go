@@ -129,4 +129,8 @@ func TestRun_Usage(t *testing.T) {
 	if err := run([]string{"server", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--auth", "sigv4"}, &out, &errOut); err == nil {
 		t.Fatal("sigv4 without credentials: want an error")
 	}
+	if err := run([]string{"server", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--fargate-runtime", "podman"}, &out, &errOut); err == nil ||
+		!strings.Contains(err.Error(), "unknown runtime") {
+		t.Fatalf("bad Fargate runtime: %v", err)
+	}
 }

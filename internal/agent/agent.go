@@ -99,15 +99,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Unlock()
 	a.log.Info("registered", "containerInstance", arn, "cpu", a.cfg.CPU, "memoryMiB", a.cfg.MemoryMiB)
 
-	states, err := a.loadTaskStates()
+	states, err := loadTaskStates(a.cfg.DataDir, a.log)
 	if err != nil {
 		return err
 	}
-	eng := newEngine(ctx, a.cfg)
+	eng := newEngine(ctx, a.cfg, NewECSReporter(a.cfg.ECS, a.cfg.Cluster))
 	// Goroutines: the event loop, the ACS and TCS session loops, then the
 	// runners; all end with ctx, and are waited for in that order.
 	var wg sync.WaitGroup
-	wg.Go(func() { a.events(ctx, eng) })
+	wg.Go(func() { eng.events(ctx) })
 	eng.recover(states)
 	wg.Go(func() { a.sessions(ctx, arn, eng) })
 	wg.Go(func() { a.telemetry(ctx, arn, eng) })
@@ -129,34 +129,4 @@ func (a *Agent) Close() error {
 	a.mu.Unlock()
 	a.runWG.Wait()
 	return nil
-}
-
-// events feeds runtime events to the runners until ctx ends,
-// resubscribing when the stream ends (after which every runner looks
-// again, in case events were lost).
-func (a *Agent) events(ctx context.Context, eng *engine) {
-	bo := newBackoff(a.cfg.Backoff)
-	for ctx.Err() == nil {
-		ch, err := a.cfg.Runtime.Events(ctx)
-		if err != nil {
-			d := bo.delay()
-			a.log.Warn("subscribing to runtime events failed; retrying", "err", err, "in", d)
-			if sleep(ctx, d) != nil {
-				return
-			}
-			continue
-		}
-		bo.reset()
-		eng.pokeAll()
-		for ev := range ch {
-			eng.dispatch(ev)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		a.log.Debug("runtime event stream ended; subscribing again")
-		if sleep(ctx, bo.delay()) != nil {
-			return
-		}
-	}
 }

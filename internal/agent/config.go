@@ -102,6 +102,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DockerVersion == "" {
 		c.DockerVersion = "unknown"
 	}
+	return c.withEngineDefaults(), nil
+}
+
+// withEngineDefaults returns c with the defaults of the fields the task
+// engine uses (logger, clock, timeouts, backoff) applied.
+func (c Config) withEngineDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -125,7 +131,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Backoff.Max < c.Backoff.Min {
 		c.Backoff.Max = c.Backoff.Min
 	}
-	return c, nil
+	return c
 }
 
 // backoff is the state of one Backoff sequence. It is not safe for

@@ -14,7 +14,14 @@
 //	          │ events: runtime.Events → runners (health)    │            │ one runner per task ARN
 //	          └──────────────────────────────────────────────┘            ▼
 //	                                     runner: Pull/Create/Start, Wait, Stop
-//	                                     report worker ──Submit*StateChange──▶ ECS API
+//	                                     report worker ──Reporter──▶ Submit*StateChange (ECS API)
+//
+// The task engine also runs without a container instance: NewEngine gives
+// an Engine (the engine, its event loop and its state directory, with no
+// registration and no session) that runs the tasks it is handed with
+// Apply and reports through any Reporter. The server's built-in Fargate
+// fleet runs its tasks on one, reporting to control directly, and gives
+// awsvpc tasks their network namespace through EngineConfig.NetworkFor.
 //
 // # A task's life in its runner
 //

@@ -20,6 +20,11 @@ type engine struct {
 	cfg Config
 	rt  runtime.Runtime
 	log *slog.Logger
+	// rep delivers the runners' state changes.
+	rep Reporter
+	// networkFor, when set, gives the network mode of an awsvpc task's
+	// containers (see EngineConfig.NetworkFor); nil runs them on the bridge.
+	networkFor func(t *acs.Task) string
 	// ctx is every runner's parent shutdown context: when it ends the
 	// runners return and leave their containers as they are.
 	ctx context.Context
@@ -34,11 +39,12 @@ type engine struct {
 	wg      sync.WaitGroup     // the runners' loops
 }
 
-func newEngine(ctx context.Context, cfg Config) *engine {
+func newEngine(ctx context.Context, cfg Config, rep Reporter) *engine {
 	return &engine{
 		cfg:        cfg,
 		rt:         cfg.Runtime,
 		log:        cfg.Logger,
+		rep:        rep,
 		ctx:        ctx,
 		runners:    map[string]*runner{},
 		byID:       map[string]*runner{},
@@ -179,3 +185,33 @@ func (e *engine) pokeAll() {
 
 // wait blocks until every runner has returned; the caller has ended ctx.
 func (e *engine) wait() { e.wg.Wait() }
+
+// events feeds runtime events to the runners until ctx ends,
+// resubscribing when the stream ends (after which every runner looks
+// again, in case events were lost).
+func (e *engine) events(ctx context.Context) {
+	bo := newBackoff(e.cfg.Backoff)
+	for ctx.Err() == nil {
+		ch, err := e.rt.Events(ctx)
+		if err != nil {
+			d := bo.delay()
+			e.log.Warn("subscribing to runtime events failed; retrying", "err", err, "in", d)
+			if sleep(ctx, d) != nil {
+				return
+			}
+			continue
+		}
+		bo.reset()
+		e.pokeAll()
+		for ev := range ch {
+			e.dispatch(ev)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		e.log.Debug("runtime event stream ended; subscribing again")
+		if sleep(ctx, bo.delay()) != nil {
+			return
+		}
+	}
+}

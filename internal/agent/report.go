@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,9 +107,10 @@ func (r *runner) acked(rep report) {
 }
 
 // reportLoop is the runner's report worker: it sends the next change until
-// there is none, then waits to be poked. Server errors and throttling are
-// retried with backoff; ClientException, InvalidParameterException and
-// AccessDeniedException end the attempt (logged) as the ECS agent does.
+// there is none, then waits to be poked. Errors are retried with backoff,
+// except those the Reporter marks ErrRefused (for the ECS API:
+// ClientException, InvalidParameterException, AccessDeniedException), which
+// end the attempt (logged) as the ECS agent does.
 func (r *runner) reportLoop() {
 	bo := newBackoff(r.e.cfg.Backoff)
 	for {
@@ -127,7 +130,7 @@ func (r *runner) reportLoop() {
 			r.acked(rep)
 		case r.ctx.Err() != nil:
 			return
-		case !retriable(err):
+		case errors.Is(err, ErrRefused):
 			r.log.Error("the server refused a state change; not retrying", "status", rep.status, "err", err)
 			r.acked(rep)
 		default:
@@ -140,61 +143,149 @@ func (r *runner) reportLoop() {
 	}
 }
 
-// send submits one report through the ECS API.
+// send submits one report through the engine's Reporter.
 func (e *engine) send(ctx context.Context, taskARN string, rep report) error {
 	ctx, cancel := context.WithTimeout(ctx, reportTimeout)
 	defer cancel()
 	if !rep.task {
-		cr := rep.containers[0]
-		in := &ecs.SubmitContainerStateChangeInput{
-			Cluster:         aws.String(e.cfg.Cluster),
-			Task:            aws.String(taskARN),
-			ContainerName:   aws.String(cr.name),
-			Status:          aws.String(cr.status),
-			RuntimeId:       optional(cr.runtimeID),
-			Reason:          optional(truncate(cr.reason)),
-			NetworkBindings: bindings(cr),
-		}
-		if cr.exitCode != nil {
-			in.ExitCode = aws.Int32(int32(*cr.exitCode))
-		}
-		_, err := e.cfg.ECS.SubmitContainerStateChange(ctx, in)
-		return err
+		return e.rep.SubmitContainer(ctx, taskARN, rep.containers[0].change())
 	}
-	in := &ecs.SubmitTaskStateChangeInput{
-		Cluster:            aws.String(e.cfg.Cluster),
-		Task:               aws.String(taskARN),
-		Status:             aws.String(rep.status),
-		Reason:             optional(truncate(rep.reason)),
-		PullStartedAt:      optionalTime(rep.pullStartedAt),
-		PullStoppedAt:      optionalTime(rep.pullStoppedAt),
-		ExecutionStoppedAt: optionalTime(rep.executionStoppedAt),
+	ch := TaskChange{
+		TaskARN:            taskARN,
+		Status:             rep.status,
+		Reason:             truncate(rep.reason),
+		PullStartedAt:      rep.pullStartedAt,
+		PullStoppedAt:      rep.pullStoppedAt,
+		ExecutionStoppedAt: rep.executionStoppedAt,
 	}
 	for _, cr := range rep.containers {
+		ch.Containers = append(ch.Containers, cr.change())
+	}
+	return e.rep.SubmitTask(ctx, ch)
+}
+
+// change is the ContainerChange of a container report: ports only for a
+// running container.
+func (cr containerReport) change() ContainerChange {
+	ch := ContainerChange{Name: cr.name, RuntimeID: cr.runtimeID, Status: cr.status, Reason: truncate(cr.reason), ExitCode: cr.exitCode}
+	if cr.status == statusRunning {
+		ch.Ports = cr.ports
+	}
+	return ch
+}
+
+// Reporter delivers a task's state changes to the control plane. The agent
+// sends them through the ECS API (SubmitTaskStateChange and
+// SubmitContainerStateChange, see NewECSReporter); the server's Fargate
+// fleet calls control directly. Implementations must be safe for
+// concurrent use. An error wrapping ErrRefused is final: the change is
+// dropped, as the ECS agent drops a change the server refuses; any other
+// error is retried with backoff.
+type Reporter interface {
+	// SubmitTask reports a task RUNNING or STOPPED, with the containers
+	// that changed since the last acknowledged report.
+	SubmitTask(ctx context.Context, ch TaskChange) error
+	// SubmitContainer reports one container of a running task.
+	SubmitContainer(ctx context.Context, taskARN string, ch ContainerChange) error
+}
+
+// ErrRefused marks a state change the control plane refused for good.
+var ErrRefused = errors.New("agent: the control plane refused the state change")
+
+// TaskChange is one task state change.
+type TaskChange struct {
+	TaskARN string
+	Status  string // RUNNING or STOPPED
+	// Reason is the task's stop reason ("" lets the server derive it).
+	Reason                                           string
+	Containers                                       []ContainerChange
+	PullStartedAt, PullStoppedAt, ExecutionStoppedAt time.Time // zero: unknown
+}
+
+// ContainerChange is one container's state change.
+type ContainerChange struct {
+	Name      string
+	RuntimeID string
+	Status    string // RUNNING or STOPPED
+	ExitCode  *int   // once STOPPED, if it ran
+	Reason    string
+	// Ports are a running container's resolved port bindings.
+	Ports []runtime.PortBinding
+}
+
+// NewECSReporter returns the Reporter of an agent registered in cluster:
+// it calls SubmitTaskStateChange and SubmitContainerStateChange on cli.
+// ClientException, InvalidParameterException, AccessDeniedException,
+// ClusterNotFoundException and authentication failures are final.
+func NewECSReporter(cli *ecs.Client, cluster string) Reporter {
+	return ecsReporter{cli: cli, cluster: cluster}
+}
+
+type ecsReporter struct {
+	cli     *ecs.Client
+	cluster string
+}
+
+func (r ecsReporter) SubmitContainer(ctx context.Context, taskARN string, ch ContainerChange) error {
+	in := &ecs.SubmitContainerStateChangeInput{
+		Cluster:         aws.String(r.cluster),
+		Task:            aws.String(taskARN),
+		ContainerName:   aws.String(ch.Name),
+		Status:          aws.String(ch.Status),
+		RuntimeId:       optional(ch.RuntimeID),
+		Reason:          optional(ch.Reason),
+		NetworkBindings: bindings(ch.Ports),
+	}
+	if ch.ExitCode != nil {
+		in.ExitCode = aws.Int32(int32(*ch.ExitCode))
+	}
+	_, err := r.cli.SubmitContainerStateChange(ctx, in)
+	return refused(err)
+}
+
+func (r ecsReporter) SubmitTask(ctx context.Context, ch TaskChange) error {
+	in := &ecs.SubmitTaskStateChangeInput{
+		Cluster:            aws.String(r.cluster),
+		Task:               aws.String(ch.TaskARN),
+		Status:             aws.String(ch.Status),
+		Reason:             optional(ch.Reason),
+		PullStartedAt:      optionalTime(ch.PullStartedAt),
+		PullStoppedAt:      optionalTime(ch.PullStoppedAt),
+		ExecutionStoppedAt: optionalTime(ch.ExecutionStoppedAt),
+	}
+	for _, c := range ch.Containers {
 		cs := types.ContainerStateChange{
-			ContainerName:   aws.String(cr.name),
-			Status:          aws.String(cr.status),
-			RuntimeId:       optional(cr.runtimeID),
-			Reason:          optional(truncate(cr.reason)),
-			NetworkBindings: bindings(cr),
+			ContainerName:   aws.String(c.Name),
+			Status:          aws.String(c.Status),
+			RuntimeId:       optional(c.RuntimeID),
+			Reason:          optional(c.Reason),
+			NetworkBindings: bindings(c.Ports),
 		}
-		if cr.exitCode != nil {
-			cs.ExitCode = aws.Int32(int32(*cr.exitCode))
+		if c.ExitCode != nil {
+			cs.ExitCode = aws.Int32(int32(*c.ExitCode))
 		}
 		in.Containers = append(in.Containers, cs)
 	}
-	_, err := e.cfg.ECS.SubmitTaskStateChange(ctx, in)
+	_, err := r.cli.SubmitTaskStateChange(ctx, in)
+	return refused(err)
+}
+
+// refused marks the errors of the ECS API that retrying cannot fix.
+func refused(err error) error {
+	if err != nil && !retriable(err) {
+		return fmt.Errorf("%w: %w", ErrRefused, err)
+	}
 	return err
 }
 
-// bindings are a running container's resolved ports as ECS network
-// bindings (an unset host address is 0.0.0.0).
-func bindings(cr containerReport) []types.NetworkBinding {
-	if cr.status != statusRunning || len(cr.ports) == 0 {
+// bindings are resolved ports as ECS network bindings (an unset host
+// address is 0.0.0.0).
+func bindings(ports []runtime.PortBinding) []types.NetworkBinding {
+	if len(ports) == 0 {
 		return nil
 	}
-	out := make([]types.NetworkBinding, 0, len(cr.ports))
-	for _, p := range cr.ports {
+	out := make([]types.NetworkBinding, 0, len(ports))
+	for _, p := range ports {
 		ip := p.HostIP
 		if ip == "" {
 			ip = "0.0.0.0"

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,12 +108,20 @@ func newRunner(e *engine, st taskState) *runner {
 		names[i] = c.RuntimeName
 	}
 	var ignored []string
-	r.specs, r.specErrs, ignored = taskSpecs(&r.st.Task, specInput{
+	in := specInput{
 		Cluster:     e.cfg.Cluster,
 		Names:       names,
 		VolumesDir:  e.volumesDir(),
 		StopTimeout: e.cfg.StopTimeout,
-	})
+	}
+	if in.Cluster == "" { // an Engine serves every cluster: the task's, by name
+		arn := st.Task.TaskClusterARN
+		in.Cluster = arn[strings.LastIndexByte(arn, '/')+1:]
+	}
+	if e.networkFor != nil && st.Task.NetworkMode == "awsvpc" {
+		in.AwsvpcMode = e.networkFor(&r.st.Task)
+	}
+	r.specs, r.specErrs, ignored = taskSpecs(&r.st.Task, in)
 	if len(ignored) > 0 {
 		r.log.Warn("the runtime cannot apply some container settings; they are ignored", "settings", ignored)
 	}

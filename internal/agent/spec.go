@@ -26,6 +26,11 @@ type specInput struct {
 	VolumesDir string
 	// StopTimeout is the default grace for containers without stopTimeout.
 	StopTimeout time.Duration
+	// AwsvpcMode, when set, is the network mode of an awsvpc task's
+	// containers: they join the task's own network namespace (e.g.
+	// "container:<pause>"), whose address serves their ports, so port
+	// mappings are not published. Unset, awsvpc tasks run on the bridge.
+	AwsvpcMode string
 }
 
 // dockerConfigJSON is the part of dockerConfig.config the agent applies
@@ -126,10 +131,17 @@ func containerSpec(t *acs.Task, c *acs.Container, name string, in specInput, ign
 	if c.StopTimeout > 0 {
 		spec.StopTimeout = time.Duration(c.StopTimeout) * time.Second
 	}
+	joined := false
 	switch spec.NetworkMode {
-	case "", "awsvpc":
-		// awsvpc needs a task network namespace (a pause container); until
-		// the agent provides one, such tasks run on the bridge.
+	case "awsvpc":
+		if in.AwsvpcMode != "" {
+			spec.NetworkMode, joined = in.AwsvpcMode, true
+			break
+		}
+		// Without a task network namespace (which the agent does not make;
+		// the Fargate fleet does), awsvpc tasks run on the bridge.
+		spec.NetworkMode = "bridge"
+	case "":
 		spec.NetworkMode = "bridge"
 	}
 	if c.Privileged != nil {
@@ -238,6 +250,9 @@ func containerSpec(t *acs.Task, c *acs.Container, name string, in specInput, ign
 			return spec, ignored, fmt.Errorf("port mapping %d:%d: out of range", pm.HostPort, pm.ContainerPort)
 		}
 		spec.Ports = append(spec.Ports, runtime.PortBinding{ContainerPort: int(pm.ContainerPort), HostPort: int(pm.HostPort), Protocol: proto})
+	}
+	if joined {
+		spec.Ports = nil
 	}
 
 	for _, mp := range c.MountPoints {

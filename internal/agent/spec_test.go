@@ -141,6 +141,42 @@ func TestTaskSpecs_PortRangeAndOverrides(t *testing.T) {
 	}
 }
 
+func TestTaskSpecs_Awsvpc(t *testing.T) {
+	task := acs.Task{ARN: testTaskARN, Family: "f", Version: "1", NetworkMode: "awsvpc", Containers: []acs.Container{
+		{Name: "a", Image: "i", PortMappings: []acs.PortMapping{{ContainerPort: 80}}},
+		{Name: "b", Image: "i"},
+	}}
+	for _, tc := range []struct {
+		name, mode, want string
+		ports            int
+	}{
+		{"Bridge", "", "bridge", 1},
+		{"TaskNamespace", "container:pause-1", "container:pause-1", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			specs, errs, _ := taskSpecs(&task, specInput{Names: []string{"n1", "n2"}, AwsvpcMode: tc.mode})
+			for i, s := range specs {
+				if errs[i] != nil {
+					t.Fatal(errs[i])
+				}
+				if s.NetworkMode != tc.want {
+					t.Fatalf("container %d: mode %q, want %q", i, s.NetworkMode, tc.want)
+				}
+			}
+			if len(specs[0].Ports) != tc.ports {
+				t.Fatalf("ports %+v", specs[0].Ports)
+			}
+		})
+	}
+	// The mode applies to awsvpc tasks only.
+	bridge := task
+	bridge.NetworkMode = "bridge"
+	specs, _, _ := taskSpecs(&bridge, specInput{Names: []string{"n1", "n2"}, AwsvpcMode: "container:pause-1"})
+	if specs[0].NetworkMode != "bridge" || len(specs[0].Ports) != 1 {
+		t.Fatalf("bridge task: %+v", specs[0])
+	}
+}
+
 func TestRuntimeName(t *testing.T) {
 	task := acs.Task{Family: "my app", Version: "3"}
 	a, b := runtimeName(&task, "web/1"), runtimeName(&task, "web/1")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,12 +68,13 @@ func (c *containerState) ran() bool { return !c.StartedAt.IsZero() }
 // taskID is the last segment of a task ARN, which names its state file.
 func taskID(arn string) string { return arn[strings.LastIndexByte(arn, '/')+1:] }
 
-func (a *Agent) tasksDir() string { return filepath.Join(a.cfg.DataDir, "tasks") }
+func tasksDir(dataDir string) string { return filepath.Join(dataDir, "tasks") }
 
-// loadTaskStates reads every task state file. A file that does not parse
-// is logged and skipped (and left for an operator to look at).
-func (a *Agent) loadTaskStates() ([]taskState, error) {
-	entries, err := os.ReadDir(a.tasksDir())
+// loadTaskStates reads every task state file of a data directory. A file
+// that does not parse is logged and skipped (and left for an operator to
+// look at).
+func loadTaskStates(dataDir string, log *slog.Logger) ([]taskState, error) {
+	entries, err := os.ReadDir(tasksDir(dataDir))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -84,14 +86,14 @@ func (a *Agent) loadTaskStates() ([]taskState, error) {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
 			continue
 		}
-		path := filepath.Join(a.tasksDir(), e.Name())
+		path := filepath.Join(tasksDir(dataDir), e.Name())
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("agent: task state: %w", err)
 		}
 		var st taskState
 		if err := json.Unmarshal(b, &st); err != nil || st.Task.ARN == "" {
-			a.log.Error("ignoring an unreadable task state file", "path", path, "err", err)
+			log.Error("ignoring an unreadable task state file", "path", path, "err", err)
 			continue
 		}
 		out = append(out, st)

@@ -26,7 +26,9 @@
 //	task/<cluster>/<id>          taskRecord
 //	tok/<cluster>/<token>        tokenRecord (RunTask client tokens, 24 h)
 //
-// and "meta/..." holds server-wide records (the page-token secret).
+// and "meta/..." holds server-wide records (the page-token secret);
+// "fleet/<account>/<region>/<cluster>/<id>" marks a Fargate task that has
+// not STOPPED (fleetRecord, see fargate.go).
 package control
 
 import (
@@ -170,6 +172,9 @@ func kindOf(key string) string {
 // decodeRecord decodes a stored value by its key's kind. Unknown kinds
 // decode to nil and are not kept in the view.
 func decodeRecord(key string, value []byte) (any, error) {
+	if strings.HasPrefix(key, fleetPrefix) {
+		return new(fleetRecord), nil
+	}
 	var obj any
 	switch kindOf(key) {
 	case "cluster":

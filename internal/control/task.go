@@ -248,8 +248,12 @@ func saveCandidates(t tx, ns ecs.Namespace, cands []*candidate) error {
 	return nil
 }
 
-// releaseTask returns a task's reservation to its instance when it stops.
+// releaseTask returns what a task holds when it stops: its reservation on
+// its instance, or, for a Fargate task, its place in the fleet's list.
 func releaseTask(t tx, ns ecs.Namespace, rec *taskRecord) error {
+	if isFargate(rec) {
+		return t.Delete(keyFleet(ns, rec.Cluster, rec.ID))
+	}
 	if rec.ContainerInstanceArn == nil {
 		return nil
 	}
@@ -503,9 +507,13 @@ func requestHash(in *wire.RunTaskRequest) string {
 // whose remaining CPU, memory and ports fit; tasks that fit nowhere come
 // back as failures (one per instance and reason). A cluster without
 // instances is InvalidParameterException "No Container Instances were found
-// in your cluster.". A clientToken already used in this cluster with the
-// same request returns the original tasks; with another request it is
-// ConflictException naming them.
+// in your cluster.". FARGATE tasks (by launch type, or by the FARGATE or
+// FARGATE_SPOT capacity provider) are validated by checkFargateRequest and
+// all created PROVISIONING, with no container instance, for the fleet to
+// run (see fargate.go); platformVersion is refused for other launch types.
+// A clientToken already used in this cluster with the same request returns
+// the original tasks; with another request it is ConflictException naming
+// them.
 func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTaskRequest) (*wire.RunTaskResponse, error) {
 	count := int(wire.Val(in.Count))
 	if in.Count == nil {
@@ -557,11 +565,17 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 		if !taskDefSupports(td, launch) {
 			return ecs.Errorf(ecs.InvalidParameter, "Task definition does not support launch_type %s.", launch)
 		}
-		if wire.Val(td.NetworkMode) == wire.NetworkModeAwsvpc && (in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil) {
+		fargate := launch == wire.LaunchTypeFargate
+		var fg fargateRequest
+		switch {
+		case fargate:
+			if fg, err = checkFargateRequest(in, td); err != nil {
+				return err
+			}
+		case in.PlatformVersion != nil:
+			return ecs.Errorf(ecs.InvalidParameter, "The platform version must be null when specifying an %s launch type.", launch)
+		case wire.Val(td.NetworkMode) == wire.NetworkModeAwsvpc && (in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil):
 			return ecs.Errorf(ecs.InvalidParameter, "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
-		}
-		if launch == wire.LaunchTypeFargate {
-			return ecs.Errorf(ecs.ClientError, "The built-in Fargate fleet is not available yet: run FARGATE tasks once it lands.")
 		}
 		group := wire.Val(in.Group)
 		if group == "" {
@@ -570,29 +584,45 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 		opts := taskOptions{launchType: launch, provider: provider, group: group, startedBy: wire.Val(in.StartedBy),
 			overrides: in.Overrides, tags: in.Tags, propagate: wire.Val(in.PropagateTags),
 			managedTags: wire.Val(in.EnableECSManagedTags), execCommand: wire.Val(in.EnableExecuteCommand)}
-		cands, err := loadCandidates(t, ns, cluster)
-		if err != nil {
-			return err
-		}
-		if len(cands) == 0 {
-			return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
-		}
-		res := taskReservation(&td.TaskDefinition, in.Overrides)
-		failures := map[[2]string]bool{}
-		for i := 0; i < count; i++ {
-			cd := placeOne(cands, res, failures)
-			if cd == nil {
-				continue
+		var cands []*candidate
+		if fargate {
+			// The fleet takes every Fargate task: no placement, no failures.
+			for i := 0; i < count; i++ {
+				rec := c.newTask(ns, cluster, td, opts, nil, now)
+				setFargate(rec, ns, td, fg)
+				if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
+					return err
+				}
+				if err := t.put(keyFleet(ns, cluster, rec.ID), fleetRecord{}); err != nil {
+					return err
+				}
+				out.Tasks = append(out.Tasks, rec.Task)
 			}
-			cd.place(res)
-			rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
-			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
+		} else {
+			cands, err = loadCandidates(t, ns, cluster)
+			if err != nil {
 				return err
 			}
-			out.Tasks = append(out.Tasks, rec.Task)
-		}
-		if len(out.Tasks) < count {
-			out.Failures = failureList(failures)
+			if len(cands) == 0 {
+				return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
+			}
+			res := taskReservation(&td.TaskDefinition, in.Overrides)
+			failures := map[[2]string]bool{}
+			for i := 0; i < count; i++ {
+				cd := placeOne(cands, res, failures)
+				if cd == nil {
+					continue
+				}
+				cd.place(res)
+				rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
+				if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
+					return err
+				}
+				out.Tasks = append(out.Tasks, rec.Task)
+			}
+			if len(out.Tasks) < count {
+				out.Failures = failureList(failures)
+			}
 		}
 		if tok := wire.Val(in.ClientToken); tok != "" && len(out.Tasks) > 0 {
 			rec := tokenRecord{RequestHash: hash, CreatedAt: now}
@@ -799,9 +829,10 @@ func storedTask(t tx, ns ecs.Namespace, cluster, ref string) (*taskRecord, error
 
 // StopTask asks for a task to stop: desiredStatus STOPPED, stopCode
 // UserInitiated and the reason (default "Task stopped by user"); the agent
-// stops its containers and reports STOPPED. A task that never reached its
-// agent (no instance, or the instance is gone) stops at once. StopTask
-// removes the task's tags, as ECS does.
+// (or the Fargate fleet) stops its containers and reports STOPPED. A task
+// that never reached its agent (no instance, or the instance is gone) or
+// is still PROVISIONING stops at once. StopTask removes the task's tags,
+// as ECS does.
 func (c *Control) StopTask(ctx context.Context, ns ecs.Namespace, in *wire.StopTaskRequest) (*wire.StopTaskResponse, error) {
 	if len(wire.Val(in.Reason)) > 1024 {
 		return nil, ecs.Errorf(ecs.InvalidParameter, "reason can have up to 1024 characters.")
@@ -819,8 +850,8 @@ func (c *Control) StopTask(ctx context.Context, ns ecs.Namespace, in *wire.StopT
 		rec.StopCode = wire.Ptr(wire.TaskStopCodeUserInitiated)
 		rec.StoppedReason = wire.Ptr(reason)
 		rec.Tags = nil
-		orphan := rec.ContainerInstanceArn == nil
-		if !orphan {
+		orphan := rec.ContainerInstanceArn == nil && !isFargate(rec)
+		if rec.ContainerInstanceArn != nil {
 			inst := new(instanceRecord)
 			found, err := t.get(keyInstance(ns, rec.Cluster, lastSegment(wire.Val(rec.ContainerInstanceArn))), inst)
 			if err != nil {
@@ -842,8 +873,9 @@ func (c *Control) StopTask(ctx context.Context, ns ecs.Namespace, in *wire.StopT
 func lastSegment(s string) string { return s[strings.LastIndexByte(s, '/')+1:] }
 
 // markStopped moves a task to STOPPED with its timestamps; containers that
-// have not stopped are marked STOPPED too.
+// have not stopped are marked STOPPED too, and an ENI attachment DELETED.
 func markStopped(rec *taskRecord, now time.Time) {
+	deleteENI(rec)
 	rec.LastStatus = wire.Ptr(taskStopped)
 	rec.DesiredStatus = wire.Ptr(taskStopped)
 	if rec.StoppingAt == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/fleet"
 	"github.com/berth-dev/berth/internal/server"
 )
 
@@ -27,6 +28,7 @@ type options struct {
 	creds   string // credentials file
 	store   string
 	etcd    []string
+	fargate string // the Fargate fleet's runtime; "" is sim
 }
 
 // startServer starts a server on 127.0.0.1:0 and closes it at cleanup.
@@ -34,6 +36,10 @@ func startServer(t *testing.T, o options) *server.Main {
 	t.Helper()
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()
+	}
+	if o.fargate == "" {
+		// Tests that do not ask for Docker's fleet leave the host alone.
+		o.fargate = "sim"
 	}
 	m, err := server.Start(context.Background(), server.Config{
 		Listen:          "127.0.0.1:0",
@@ -43,6 +49,8 @@ func startServer(t *testing.T, o options) *server.Main {
 		EtcdPrefix:      "/" + t.Name() + "/",
 		Auth:            o.auth,
 		CredentialsFile: o.creds,
+		FargateFleet:    fleet.Start,
+		FargateRuntime:  o.fargate,
 	})
 	if err != nil {
 		t.Fatalf("start server: %v", err)

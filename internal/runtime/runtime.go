@@ -41,7 +41,11 @@ type ContainerSpec struct {
 	Ulimits           []Ulimit
 
 	// Networking.
-	NetworkMode string // "bridge", "host", "none", or "container:<id>" (awsvpc: joins the task's pause container)
+	NetworkMode string // "bridge", "host", "none", "container:<id>" (awsvpc: joins the task's pause container), or a user-defined network's name
+	// IPv4Address is a fixed address for the container on the NetworkMode
+	// network, which must be a user-defined network whose subnet holds it;
+	// "" lets the runtime choose.
+	IPv4Address string
 	Ports       []PortBinding
 	Hostname    string
 	ExtraHosts  []string

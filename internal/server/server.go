@@ -2,14 +2,15 @@
 // control and the API, and serves HTTP until closed. The end-to-end tests
 // start the same Main on 127.0.0.1:0.
 //
-//	Start: store (bolt | etcd) → control (view loaded) → api → listener
-//	Close: stop accepting, finish in-flight requests → control → store
+//	Start: store (bolt | etcd) → control (view loaded) → api, agent sessions, Fargate fleet → listener
+//	Close: stop accepting, finish in-flight requests → agent sessions → fleet → control → store
 package server
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,7 +50,23 @@ type Config struct {
 	// TaskRetention is how long STOPPED tasks stay describable (default
 	// control.DefaultTaskRetention, one hour).
 	TaskRetention time.Duration
+	// FargateFleet starts the built-in Fargate fleet (`berth server`
+	// passes fleet.Start); nil runs without one, and FARGATE tasks then
+	// stay PROVISIONING. It is passed in rather than imported because the
+	// fleet runs its tasks with package agent, whose tests start this
+	// server.
+	FargateFleet FleetStarter
+	// FargateRuntime is the fleet's runtime: "auto" (the default: Docker
+	// when it answers, else simulated), "docker" or "sim". The fleet keeps
+	// its state under <DataDir>/fargate (a temporary directory without
+	// DataDir).
+	FargateRuntime string
 }
+
+// FleetStarter starts a Fargate fleet on c with the given runtime and data
+// directory; the server closes it after the agent sessions and before
+// control.
+type FleetStarter func(ctx context.Context, c *control.Control, runtime, dataDir string, log *slog.Logger) (io.Closer, error)
 
 // Main is a running server.
 type Main struct {
@@ -59,6 +76,7 @@ type Main struct {
 	etcdCli *clientv3.Client
 	control *control.Control
 	agents  *agents.Backend
+	fleet   io.Closer
 	acs     *acs.Handler
 	tcs     *acs.TelemetryHandler
 	http    *http.Server
@@ -68,6 +86,9 @@ type Main struct {
 	// (StateNew), so Close can drop them instead of waiting for them.
 	connMu   sync.Mutex
 	newConns map[net.Conn]struct{}
+
+	// fleetTmp is the fleet's temporary data directory, if it has one.
+	fleetTmp string
 
 	// stopSweep ends the periodic purge loop.
 	stopSweep context.CancelFunc
@@ -178,6 +199,9 @@ func (m *Main) open(ctx context.Context) error {
 	}
 	m.tcs = acs.NewTelemetry(acs.TelemetryConfig{Authenticate: authenticate, Log: m.log, OnMessage: m.agents.Telemetry})
 	m.agents.Start()
+	if err := m.openFleet(ctx); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle(acs.Path, m.acs)
 	mux.Handle(acs.TelemetryPath, m.tcs)
@@ -205,6 +229,28 @@ func (m *Main) open(ctx context.Context) error {
 		}
 		m.serveErr <- err
 	})
+	return nil
+}
+
+// openFleet starts the built-in Fargate fleet, with its state under the
+// data directory (or a temporary one, removed at Close).
+func (m *Main) openFleet(ctx context.Context) error {
+	if m.cfg.FargateFleet == nil {
+		return nil
+	}
+	dir := filepath.Join(m.cfg.DataDir, "fargate")
+	if m.cfg.DataDir == "" {
+		tmp, err := os.MkdirTemp("", "berth-fargate-")
+		if err != nil {
+			return fmt.Errorf("server: fargate data dir: %w", err)
+		}
+		m.fleetTmp, dir = tmp, tmp
+	}
+	f, err := m.cfg.FargateFleet(ctx, m.control, m.cfg.FargateRuntime, dir, m.log)
+	if err != nil {
+		return err
+	}
+	m.fleet = f
 	return nil
 }
 
@@ -310,6 +356,12 @@ func (m *Main) closeBackends() error {
 	}
 	if m.agents != nil {
 		err = errors.Join(err, m.agents.Close())
+	}
+	if m.fleet != nil {
+		err = errors.Join(err, m.fleet.Close())
+	}
+	if m.fleetTmp != "" {
+		err = errors.Join(err, os.RemoveAll(m.fleetTmp))
 	}
 	if m.control != nil {
 		err = errors.Join(err, m.control.Close())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/netip"
 	"path"
 	"slices"
 	"strconv"
@@ -37,6 +38,7 @@ const (
 type createRequest struct {
 	Config     *container.Config
 	HostConfig *container.HostConfig
+	Network    *network.NetworkingConfig // nil unless a fixed address is asked for
 }
 
 // toCreateRequest translates spec into Docker's create request. It is pure:
@@ -106,7 +108,21 @@ func toCreateRequest(spec runtime.ContainerSpec) (createRequest, error) {
 		s := seconds(spec.StopTimeout)
 		cfg.StopTimeout = &s
 	}
-	return createRequest{Config: cfg, HostConfig: hc}, nil
+	req := createRequest{Config: cfg, HostConfig: hc}
+	if spec.IPv4Address != "" {
+		ip, err := netip.ParseAddr(spec.IPv4Address)
+		if err != nil || !ip.Is4() {
+			return createRequest{}, fmt.Errorf("IPv4 address %q is not an IPv4 address", spec.IPv4Address)
+		}
+		mode := hc.NetworkMode
+		if !mode.IsUserDefined() {
+			return createRequest{}, fmt.Errorf("a fixed IPv4 address needs a user-defined network, not %q", mode)
+		}
+		req.Network = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+			string(mode): {IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: ip.String()}},
+		}}
+	}
+	return req, nil
 }
 
 // setPorts fills ExposedPorts and PortBindings. Docker refuses port options

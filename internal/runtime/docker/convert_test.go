@@ -132,6 +132,17 @@ func TestToCreateRequest(t *testing.T) {
 				t.Fatalf("mode %s, bindings %v, exposed %v", r.HostConfig.NetworkMode, r.HostConfig.PortBindings, r.Config.ExposedPorts)
 			}
 		}},
+		{"FixedAddress", func(s *runtime.ContainerSpec) { s.NetworkMode, s.IPv4Address = "berth-fargate", "10.213.0.9" }, func(t *testing.T, r createRequest) {
+			ep := r.Network.EndpointsConfig["berth-fargate"]
+			if r.HostConfig.NetworkMode != "berth-fargate" || len(r.Network.EndpointsConfig) != 1 || ep.IPAMConfig.IPv4Address != "10.213.0.9" {
+				t.Fatalf("mode %s, endpoints %+v", r.HostConfig.NetworkMode, r.Network.EndpointsConfig)
+			}
+		}},
+		{"NoFixedAddress", func(s *runtime.ContainerSpec) {}, func(t *testing.T, r createRequest) {
+			if r.Network != nil {
+				t.Fatalf("networking config %+v, want none", r.Network)
+			}
+		}},
 		{"DefaultNetwork", func(s *runtime.ContainerSpec) { s.NetworkMode = "" }, func(t *testing.T, r createRequest) {
 			if r.HostConfig.NetworkMode != "bridge" {
 				t.Fatalf("mode %q, want bridge", r.HostConfig.NetworkMode)
@@ -192,6 +203,9 @@ func TestToCreateRequest(t *testing.T) {
 		{"ErrRelativeBindSource", func(s *runtime.ContainerSpec) { s.Mounts[0].Source = "data" }},
 		{"ErrEmptyBindSource", func(s *runtime.ContainerSpec) { s.Mounts[0].Source = "" }},
 		{"ErrVolumeName", func(s *runtime.ContainerSpec) { s.Mounts[2].Source = "a/b" }},
+		{"ErrFixedAddressOnBridge", func(s *runtime.ContainerSpec) { s.IPv4Address = "172.17.0.9" }},
+		{"ErrFixedAddressJoined", func(s *runtime.ContainerSpec) { s.NetworkMode, s.IPv4Address = "container:abc", "10.0.0.9" }},
+		{"ErrFixedAddressIPv6", func(s *runtime.ContainerSpec) { s.NetworkMode, s.IPv4Address = "net", "fd00::9" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := fullSpec()

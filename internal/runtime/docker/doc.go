@@ -28,7 +28,9 @@
 //	MemoryLimitMiB      HostConfig.Memory             MiB → bytes; at least 6 MiB (Docker's floor); 0 = none
 //	MemoryReservation   HostConfig.MemoryReservation  MiB → bytes; at least 6 MiB; 0 = none
 //	Ulimits             HostConfig.Ulimits            name, soft, hard
-//	NetworkMode         HostConfig.NetworkMode        bridge (""), host, none, container:<id>
+//	NetworkMode         HostConfig.NetworkMode        bridge (""), host, none, container:<id>, a network's name
+//	IPv4Address         NetworkingConfig              IPAMConfig.IPv4Address on the NetworkMode network
+//	                                                  (user-defined networks only)
 //	Ports               Config.ExposedPorts,          "80/tcp"; HostPort 0 → "" (dynamic);
 //	                    HostConfig.PortBindings       host, none: exposed only; container:<id>: neither
 //	Hostname            Config.Hostname

@@ -120,7 +120,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.ContainerSpec) (strin
 	if err != nil {
 		return "", fmt.Errorf("%w %s: %w", runtime.ErrCreate, spec.Name, err)
 	}
-	resp, err := r.cli.ContainerCreate(ctx, req.Config, req.HostConfig, nil, nil, spec.Name)
+	resp, err := r.cli.ContainerCreate(ctx, req.Config, req.HostConfig, req.Network, nil, spec.Name)
 	if err != nil {
 		// A 404 is most often the image, but newer daemons also answer 404
 		// for a missing network: ask about the image itself.

@@ -83,10 +83,12 @@
 // holds fails as Docker does. With "host" there is no own address and a
 // HostPort of 0 means the container port; with "none" there are neither
 // address nor ports; with "container:<id or name>" (awsvpc) the container
-// reports the address of the container whose namespace it joins. Addresses
-// and dynamic ports are handed out sequentially from a start chosen by
-// Options.Seed, so the same seed and calls give the same ids, addresses
-// and ports.
+// reports the address of the container whose namespace it joins. A
+// user-defined network's name counts as the bridge, and a fixed
+// IPv4Address is not simulated (the container gets a bridge address).
+// Addresses and dynamic ports are handed out sequentially from a start
+// chosen by Options.Seed, so the same seed and calls give the same ids,
+// addresses and ports.
 //
 // # Logs
 //
