@@ -29,6 +29,9 @@ type instanceRecord struct {
 	// the task stops, in the same transactions, so placement reads only
 	// instance records.
 	Reserved usage `json:"reserved,omitzero"`
+	// Groups counts the task groups of those tasks, for spread and
+	// distinctInstance (kept with Reserved).
+	Groups map[string]int `json:"groups,omitempty"`
 }
 
 // usage is the resources tasks hold on an instance.

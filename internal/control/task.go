@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/scheduler"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/wire"
 )
@@ -140,55 +142,19 @@ func containerOverride(ov *wire.TaskOverride, name string) *wire.ContainerOverri
 	return nil
 }
 
-// candidate is an instance with what is left on it, for placement.
+// candidate is an instance record as placement reads it inside a
+// transaction, with its custom attributes; dirty marks a record placement
+// charged, to be written back.
 type candidate struct {
-	rec       *instanceRecord
-	dirty     bool // rec.Reserved changed: write it back
-	cpu, mem  int64
-	ports     map[string]bool
-	udp       map[string]bool
-	connected bool
-}
-
-// fit returns "" when r fits on the candidate, else the ECS failure reason
-// (spec §6.2): AGENT, RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS,
-// RESOURCE:PORTS_UDP.
-func (cd *candidate) fit(r reservation) string {
-	switch {
-	case !cd.connected:
-		return "AGENT"
-	case r.cpu > cd.cpu:
-		return "RESOURCE:CPU"
-	case r.memory > cd.mem:
-		return "RESOURCE:MEMORY"
-	}
-	for _, p := range r.ports {
-		if cd.ports[p] {
-			return "RESOURCE:PORTS"
-		}
-	}
-	for _, p := range r.udp {
-		if cd.udp[p] {
-			return "RESOURCE:PORTS_UDP"
-		}
-	}
-	return ""
-}
-
-func (cd *candidate) charge(r reservation) {
-	cd.cpu -= r.cpu
-	cd.mem -= r.memory
-	for _, p := range r.ports {
-		cd.ports[p] = true
-	}
-	for _, p := range r.udp {
-		cd.udp[p] = true
-	}
+	rec    *instanceRecord
+	custom []wire.Attribute
+	dirty  bool
 }
 
 // loadCandidates reads a cluster's instances (not INACTIVE) with what
-// their tasks hold (each record's Reserved totals), inside t, so placement
-// and commit are one serializable transaction that reads no task records.
+// their tasks hold (each record's Reserved totals and task groups) and
+// their custom attributes, inside t, so placement and commit are one
+// serializable transaction that reads no task records.
 func loadCandidates(t tx, ns ecs.Namespace, cluster string) ([]*candidate, error) {
 	var cands []*candidate
 	err := t.List(keyInstancePrefix(ns, cluster), "", func(kv store.KV) error {
@@ -199,41 +165,152 @@ func loadCandidates(t tx, ns ecs.Namespace, cluster string) ([]*candidate, error
 		if wire.Val(rec.Status) == instanceInactive {
 			return nil
 		}
-		cd := &candidate{rec: rec, ports: map[string]bool{}, udp: map[string]bool{}, connected: wire.Val(rec.AgentConnected)}
-		for _, res := range rec.RegisteredResources {
-			switch wire.Val(res.Name) {
-			case "CPU":
-				cd.cpu = int64(wire.Val(res.IntegerValue))
-			case "MEMORY":
-				cd.mem = int64(wire.Val(res.IntegerValue))
-			case "PORTS":
-				for _, p := range res.StringSetValue {
-					cd.ports[p] = true
-				}
-			case "PORTS_UDP":
-				for _, p := range res.StringSetValue {
-					cd.udp[p] = true
-				}
-			}
-		}
-		cands = append(cands, cd)
+		cands = append(cands, &candidate{rec: rec})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	for _, cd := range cands {
-		r := cd.rec.Reserved
-		cd.charge(reservation{cpu: r.CPU, memory: r.Memory, ports: r.Ports, udp: r.UDP})
+		var custom attributesRecord
+		if _, err := t.get(keyAttrs(ns, cluster, cd.rec.ID), &custom); err != nil {
+			return nil, err
+		}
+		cd.custom = custom.Attributes
 	}
 	return cands, nil
 }
 
-// place charges r to a candidate and its instance record.
-func (cd *candidate) place(r reservation) {
-	cd.charge(r)
+// place charges a task's reservation and group to the instance record.
+func (cd *candidate) place(r reservation, group string) {
 	cd.rec.Reserved.add(r)
+	if cd.rec.Groups == nil {
+		cd.rec.Groups = map[string]int{}
+	}
+	cd.rec.Groups[group]++
 	cd.dirty = true
+}
+
+// schedCandidate describes an instance for the scheduler: remaining
+// resources are registered minus reserved; used ports are the agent's
+// reserved set plus the tasks' fixed host ports.
+func schedCandidate(cd *candidate) scheduler.Candidate {
+	r := cd.rec
+	sc := scheduler.Candidate{
+		ARN: wire.Val(r.ContainerInstanceArn), ID: r.ID, Status: wire.Val(r.Status),
+		AgentConnected: wire.Val(r.AgentConnected), EC2InstanceID: wire.Val(r.Ec2InstanceId),
+		Attributes: map[string]string{}, UsedPorts: map[int]bool{}, UsedPortsUDP: map[int]bool{},
+		TaskGroups: map[string]int{},
+	}
+	for g, n := range r.Groups {
+		if n > 0 {
+			sc.TaskGroups[g] = n
+			sc.RunningTasksCount += n
+		}
+	}
+	if r.VersionInfo != nil {
+		sc.AgentVersion = wire.Val(r.VersionInfo.AgentVersion)
+	}
+	if r.RegisteredAt != nil {
+		sc.RegisteredAt = r.RegisteredAt.Time
+	}
+	for _, a := range mergeAttributes(r.Attributes, cd.custom) {
+		sc.Attributes[wire.Val(a.Name)] = wire.Val(a.Value)
+	}
+	addPorts := func(m map[int]bool, ps []string) {
+		for _, p := range ps {
+			if n, err := strconv.Atoi(p); err == nil {
+				m[n] = true
+			}
+		}
+	}
+	for _, res := range r.RegisteredResources {
+		switch wire.Val(res.Name) {
+		case "CPU":
+			sc.RemainingCPU = int64(wire.Val(res.IntegerValue)) - r.Reserved.CPU
+		case "MEMORY":
+			sc.RemainingMemory = int64(wire.Val(res.IntegerValue)) - r.Reserved.Memory
+		case "PORTS":
+			addPorts(sc.UsedPorts, res.StringSetValue)
+		case "PORTS_UDP":
+			addPorts(sc.UsedPortsUDP, res.StringSetValue)
+		case "GPU":
+			sc.RemainingGPUs = append(sc.RemainingGPUs, res.StringSetValue...)
+		}
+	}
+	addPorts(sc.UsedPorts, r.Reserved.Ports)
+	addPorts(sc.UsedPortsUDP, r.Reserved.UDP)
+	return sc
+}
+
+// placementRequest builds the scheduler request of a RunTask or StartTask:
+// the reservation, the definition's required attributes, the request's
+// strategies (RunTask's default: random) and the request's and the
+// definition's constraints. The seed derives from the request, so the same
+// request places the same way.
+func placementRequest(td *taskDefRecord, res reservation, count int, group string, strategies []wire.PlacementStrategy, constraints []wire.PlacementConstraint, seed string) scheduler.Request {
+	req := scheduler.Request{Count: count, CPU: res.cpu, Memory: res.memory, Group: group}
+	for _, p := range res.ports {
+		if n, err := strconv.Atoi(p); err == nil {
+			req.Ports = append(req.Ports, n)
+		}
+	}
+	for _, p := range res.udp {
+		if n, err := strconv.Atoi(p); err == nil {
+			req.PortsUDP = append(req.PortsUDP, n)
+		}
+	}
+	for _, a := range td.RequiresAttributes {
+		req.RequiredAttributes = append(req.RequiredAttributes, scheduler.Attribute{Name: wire.Val(a.Name), Value: wire.Val(a.Value)})
+	}
+	for _, s := range strategies {
+		req.Strategies = append(req.Strategies, scheduler.Strategy{Type: string(wire.Val(s.Type)), Field: wire.Val(s.Field)})
+	}
+	if len(req.Strategies) == 0 {
+		req.Strategies = scheduler.RunTaskDefaultStrategies()
+	}
+	for _, pc := range constraints {
+		req.Constraints = append(req.Constraints, scheduler.Constraint{Type: string(wire.Val(pc.Type)), Expression: wire.Val(pc.Expression)})
+	}
+	for _, pc := range td.PlacementConstraints {
+		req.Constraints = append(req.Constraints, scheduler.Constraint{Type: string(wire.Val(pc.Type)), Expression: wire.Val(pc.Expression)})
+	}
+	h := fnv.New64a()
+	h.Write([]byte(seed))
+	req.Seed = h.Sum64()
+	return req
+}
+
+// schedule runs the scheduler over the candidates (on the named targets
+// for StartTask); a request it refuses (bad strategy, malformed
+// expression) is InvalidParameterException.
+func schedule(req scheduler.Request, cands []*candidate, targets []string) (scheduler.Plan, map[string]*candidate, error) {
+	scs := make([]scheduler.Candidate, len(cands))
+	byARN := make(map[string]*candidate, len(cands))
+	for i, cd := range cands {
+		scs[i] = schedCandidate(cd)
+		byARN[scs[i].ARN] = cd
+	}
+	var plan scheduler.Plan
+	var err error
+	if targets != nil {
+		plan, err = scheduler.PlaceOn(req, targets, scs)
+	} else {
+		plan, err = scheduler.Place(req, scs)
+	}
+	if err != nil {
+		return plan, nil, ecs.Errorf(ecs.InvalidParameter, "%s", err.Error())
+	}
+	return plan, byARN, nil
+}
+
+// planFailures renders a plan's failures.
+func planFailures(plan scheduler.Plan) []wire.Failure {
+	out := make([]wire.Failure, 0, len(plan.Failures))
+	for _, f := range plan.Failures {
+		out = append(out, wire.Failure{Arn: wire.Ptr(f.ARN), Reason: wire.Ptr(f.Reason)})
+	}
+	return out
 }
 
 // saveCandidates writes back the instance records placement charged.
@@ -264,29 +341,13 @@ func releaseTask(t tx, ns ecs.Namespace, rec *taskRecord) error {
 		return err
 	}
 	inst.Reserved.remove(reservation{cpu: rec.ReservedCPU, memory: rec.ReservedMemory, ports: rec.ReservedPorts, udp: rec.ReservedPortsUDP})
-	return t.put(key, inst)
-}
-
-// placeOne picks the ACTIVE candidate that fits with the most memory left
-// (ties: most CPU, then lowest ARN), or records each candidate's failure
-// reason. This is the resource-honouring placement RunTask needs now; the
-// full strategy and constraint engine (package scheduler) replaces it.
-func placeOne(cands []*candidate, r reservation, failures map[[2]string]bool) *candidate {
-	var best *candidate
-	for _, cd := range cands {
-		if wire.Val(cd.rec.Status) != instanceActive {
-			continue // DRAINING instances take no new tasks
-		}
-		if reason := cd.fit(r); reason != "" {
-			failures[[2]string{wire.Val(cd.rec.ContainerInstanceArn), reason}] = true
-			continue
-		}
-		if best == nil || cd.mem > best.mem || (cd.mem == best.mem && (cd.cpu > best.cpu ||
-			(cd.cpu == best.cpu && wire.Val(cd.rec.ContainerInstanceArn) < wire.Val(best.rec.ContainerInstanceArn)))) {
-			best = cd
+	if g := wire.Val(rec.Group); inst.Groups[g] > 0 {
+		inst.Groups[g]--
+		if inst.Groups[g] == 0 {
+			delete(inst.Groups, g)
 		}
 	}
-	return best
+	return t.put(key, inst)
 }
 
 // resolveLaunch applies spec §3.3 to a request: its launch type, else its
@@ -607,21 +668,22 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 				return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
 			}
 			res := taskReservation(&td.TaskDefinition, in.Overrides)
-			failures := map[[2]string]bool{}
-			for i := 0; i < count; i++ {
-				cd := placeOne(cands, res, failures)
-				if cd == nil {
-					continue
-				}
-				cd.place(res)
+			req := placementRequest(td, res, count, group, in.PlacementStrategy, in.PlacementConstraints, hash)
+			plan, byARN, err := schedule(req, cands, nil)
+			if err != nil {
+				return err
+			}
+			for _, p := range plan.Placements {
+				cd := byARN[p.ARN]
+				cd.place(res, group)
 				rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
 				if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
 					return err
 				}
 				out.Tasks = append(out.Tasks, rec.Task)
 			}
-			if len(out.Tasks) < count {
-				out.Failures = failureList(failures)
+			if plan.Unplaced > 0 {
+				out.Failures = planFailures(plan)
 			}
 		}
 		if tok := wire.Val(in.ClientToken); tok != "" && len(out.Tasks) > 0 {
@@ -735,33 +797,31 @@ func (c *Control) StartTask(ctx context.Context, ns ecs.Namespace, in *wire.Star
 			overrides: in.Overrides, tags: in.Tags, propagate: wire.Val(in.PropagateTags),
 			managedTags: wire.Val(in.EnableECSManagedTags), execCommand: wire.Val(in.EnableExecuteCommand)}
 		res := taskReservation(&td.TaskDefinition, in.Overrides)
-		for _, ref := range in.ContainerInstances {
-			id, ok := instanceRef(ns, cluster, ref)
-			arn := ref
-			if ok {
-				arn = instanceARN(ns, cluster, id)
+		// StartTask names its instances (ID or ARN): one task on each,
+		// no strategies, but resources, attributes and the definition's
+		// constraints still apply (scheduler.PlaceOn).
+		targets := make([]string, len(in.ContainerInstances))
+		for i, ref := range in.ContainerInstances {
+			targets[i] = ref
+			if id, ok := instanceRef(ns, cluster, ref); ok {
+				targets[i] = instanceARN(ns, cluster, id)
 			}
-			i := slices.IndexFunc(cands, func(cd *candidate) bool { return wire.Val(cd.rec.ContainerInstanceArn) == arn })
-			reason := ""
-			switch {
-			case i < 0:
-				reason = "MISSING"
-			case wire.Val(cands[i].rec.Status) != instanceActive:
-				reason = "INACTIVE"
-			default:
-				reason = cands[i].fit(res)
-			}
-			if reason != "" {
-				out.Failures = append(out.Failures, wire.Failure{Arn: wire.Ptr(arn), Reason: wire.Ptr(reason)})
-				continue
-			}
-			cands[i].place(res)
-			rec := c.newTask(ns, cluster, td, opts, cands[i].rec, now)
+		}
+		req := placementRequest(td, res, len(targets), group, nil, nil, wire.Val(td.TaskDefinitionArn)+strings.Join(targets, ","))
+		plan, byARN, err := schedule(req, cands, targets)
+		if err != nil {
+			return err
+		}
+		for _, p := range plan.Placements {
+			cd := byARN[p.ARN]
+			cd.place(res, group)
+			rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
 			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
 				return err
 			}
 			out.Tasks = append(out.Tasks, rec.Task)
 		}
+		out.Failures = planFailures(plan)
 		return saveCandidates(t, ns, cands)
 	})
 	if err != nil {

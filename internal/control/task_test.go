@@ -1,6 +1,7 @@
 package control
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func newTaskFixture(t *testing.T) *taskFixture {
 			{Name: wire.Ptr("MEMORY"), Type: wire.Ptr("INTEGER"), IntegerValue: wire.Ptr(int32(4096))},
 			{Name: wire.Ptr("PORTS"), Type: wire.Ptr("STRINGSET"), StringSetValue: []string{"22"}},
 		},
-		Attributes: []wire.Attribute{{Name: wire.Ptr("ecs.availability-zone"), Value: wire.Ptr("us-east-1a")}},
+		Attributes: append(capabilityAttributes(), wire.Attribute{Name: wire.Ptr("ecs.availability-zone"), Value: wire.Ptr("us-east-1a")}),
 	})
 	noErr(t, err)
 	arn := wire.Val(out.ContainerInstance.ContainerInstanceArn)
@@ -36,6 +37,19 @@ func newTaskFixture(t *testing.T) *taskFixture {
 	register(t, c, "web", 256, 512, 8080)
 	register(t, c, "big", 1024, 3000, 0)
 	return f
+}
+
+// capabilityAttributes are the capabilities an agent on a current Docker
+// registers (placement checks requiresAttributes against them).
+func capabilityAttributes() []wire.Attribute {
+	var out []wire.Attribute
+	for m := 17; m <= 44; m++ {
+		out = append(out, wire.Attribute{Name: wire.Ptr("com.amazonaws.ecs.capability.docker-remote-api.1." + strconv.Itoa(m))})
+	}
+	for _, c := range []string{"ecs.capability.container-health-check", "ecs.capability.container-ordering", "com.amazonaws.ecs.capability.logging-driver.json-file"} {
+		out = append(out, wire.Attribute{Name: wire.Ptr(c)})
+	}
+	return out
 }
 
 func register(t *testing.T, c *Control, family string, cpu, mem, hostPort int32) {
@@ -335,4 +349,52 @@ func TestReportHealth(t *testing.T) {
 	if err := f.c.ReportHealth(ctx, testNS, "arn:aws:ecs:us-east-1:999999999999:task/tasks/0123456789abcdef0123456789abcdef", nil); ecs.CodeOf(err) != ecs.InvalidParameter {
 		t.Fatalf("foreign task: %v", err)
 	}
+}
+
+func TestRunTask_StrategiesAndConstraints(t *testing.T) {
+	f := newTaskFixture(t)
+	f.connect(t, true)
+	ctx := testCtx(t)
+	run := func(in *wire.RunTaskRequest) (*wire.RunTaskResponse, error) {
+		in.Cluster, in.TaskDefinition = wire.Ptr("tasks"), wire.Ptr("big")
+		return f.c.RunTask(ctx, testNS, in)
+	}
+	t.Run("ErrMalformedExpression", func(t *testing.T) {
+		_, err := run(&wire.RunTaskRequest{PlacementConstraints: []wire.PlacementConstraint{{Type: wire.Ptr(wire.PlacementConstraintTypeMemberOf), Expression: wire.Ptr("attribute:ecs.availability-zone ==")}}})
+		if ecs.CodeOf(err) != ecs.InvalidParameter {
+			t.Fatalf("want InvalidParameterException, got %v", err)
+		}
+	})
+	t.Run("ErrBadStrategyField", func(t *testing.T) {
+		_, err := run(&wire.RunTaskRequest{PlacementStrategy: []wire.PlacementStrategy{{Type: wire.Ptr(wire.PlacementStrategyTypeBinpack), Field: wire.Ptr("disk")}}})
+		if ecs.CodeOf(err) != ecs.InvalidParameter {
+			t.Fatalf("want InvalidParameterException, got %v", err)
+		}
+	})
+	t.Run("MemberOfUnsatisfied", func(t *testing.T) {
+		out, err := run(&wire.RunTaskRequest{PlacementConstraints: []wire.PlacementConstraint{{Type: wire.Ptr(wire.PlacementConstraintTypeMemberOf), Expression: wire.Ptr("attribute:ecs.availability-zone == us-east-1b")}}})
+		noErr(t, err)
+		if len(out.Tasks) != 0 || len(out.Failures) != 1 || !strings.Contains(wire.Val(out.Failures[0].Reason), "MemberOf") {
+			t.Fatalf("got %+v", out)
+		}
+	})
+	t.Run("MemberOfSatisfiedAndBinpack", func(t *testing.T) {
+		out, err := run(&wire.RunTaskRequest{
+			PlacementConstraints: []wire.PlacementConstraint{{Type: wire.Ptr(wire.PlacementConstraintTypeMemberOf), Expression: wire.Ptr("attribute:ecs.availability-zone in (us-east-1a, us-east-1c)")}},
+			PlacementStrategy:    []wire.PlacementStrategy{{Type: wire.Ptr(wire.PlacementStrategyTypeBinpack), Field: wire.Ptr("memory")}},
+		})
+		noErr(t, err)
+		if len(out.Tasks) != 1 || wire.Val(out.Tasks[0].ContainerInstanceArn) != f.instance {
+			t.Fatalf("got %+v", out)
+		}
+	})
+	t.Run("DistinctInstance", func(t *testing.T) {
+		register(t, f.c, "small", 10, 16, 0)
+		out, err := f.c.RunTask(ctx, testNS, &wire.RunTaskRequest{Cluster: wire.Ptr("tasks"), TaskDefinition: wire.Ptr("small"), Count: wire.Ptr(int32(2)),
+			PlacementConstraints: []wire.PlacementConstraint{{Type: wire.Ptr(wire.PlacementConstraintTypeDistinctInstance)}}})
+		noErr(t, err)
+		if len(out.Tasks) != 1 || len(out.Failures) == 0 {
+			t.Fatalf("distinctInstance on one instance must place one task: %+v", out)
+		}
+	})
 }

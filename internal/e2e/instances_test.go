@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/agent"
 )
 
 // agentResources is what an agent with 2 vCPU and 4 GiB registers.
@@ -20,13 +22,19 @@ func agentResources() []types.Resource {
 	}
 }
 
+// agentAttributes is what a real agent registers: OS, architecture and its
+// capabilities (placement checks task definitions' requiresAttributes
+// against them).
 func agentAttributes() []types.Attribute {
-	return []types.Attribute{
+	attrs := []types.Attribute{
 		{Name: aws.String("ecs.os-type"), Value: aws.String("linux")},
 		{Name: aws.String("ecs.cpu-architecture"), Value: aws.String("x86_64")},
-		{Name: aws.String("com.amazonaws.ecs.capability.docker-remote-api.1.17")},
 		{Name: aws.String("ecs.capability.task-eni")},
 	}
+	for _, c := range agent.Capabilities(agent.MaxDockerAPIVersion) {
+		attrs = append(attrs, types.Attribute{Name: aws.String(c)})
+	}
+	return attrs
 }
 
 func registerInstance(t *testing.T, c *ecs.Client, cluster string) *types.ContainerInstance {
