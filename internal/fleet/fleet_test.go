@@ -202,7 +202,14 @@ func TestFleet_Sim(t *testing.T) {
 		if p.Name != pauseName(arn) || p.Labels[labelIP] != privateIP(task) || p.State != runtime.StateRunning {
 			t.Fatalf("pause container %+v for %s", p, privateIP(task))
 		}
-		tcs := containers(t, f.rt, runtime.LabelTaskARN, arn)
+		// RUNNING means the essential container runs; the non-essential
+		// sidecar may be created a moment later.
+		var tcs []runtime.ContainerState
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if tcs = containers(t, f.rt, runtime.LabelTaskARN, arn); len(tcs) == 2 || time.Now().After(deadline) {
+				break
+			}
+		}
 		if len(tcs) != 2 {
 			t.Fatalf("task containers %+v", tcs)
 		}
