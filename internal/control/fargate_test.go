@@ -294,3 +294,25 @@ func clusterStats(t *testing.T, c *Control, cluster string) map[string]string {
 	}
 	return out
 }
+
+// TestRunTask_ProviderDistribution: a RunTask of 10 with FARGATE base=2
+// weight=1 and FARGATE_SPOT weight=3 gives 4 FARGATE and 6 FARGATE_SPOT
+// tasks (spec §3.4's worked example), the base counted per call.
+func TestRunTask_ProviderDistribution(t *testing.T) {
+	f := newFargateFixture(t)
+	out, err := f.c.RunTask(testCtx(t), testNS, &wire.RunTaskRequest{
+		Cluster: wire.Ptr("fg"), TaskDefinition: wire.Ptr("fweb"), Count: wire.Ptr(int32(10)), NetworkConfiguration: vpc("subnet-1"),
+		CapacityProviderStrategy: []wire.CapacityProviderStrategyItem{
+			{CapacityProvider: wire.Ptr("FARGATE"), Base: wire.Ptr(int32(2)), Weight: wire.Ptr(int32(1))},
+			{CapacityProvider: wire.Ptr("FARGATE_SPOT"), Weight: wire.Ptr(int32(3))},
+		},
+	})
+	noErr(t, err)
+	got := map[string]int{}
+	for _, task := range out.Tasks {
+		got[wire.Val(task.CapacityProviderName)]++
+	}
+	if len(out.Tasks) != 10 || got["FARGATE"] != 4 || got["FARGATE_SPOT"] != 6 {
+		t.Fatalf("distribution %v of %d tasks", got, len(out.Tasks))
+	}
+}

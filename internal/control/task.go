@@ -304,6 +304,30 @@ func schedule(req scheduler.Request, cands []*candidate, targets []string) (sche
 	return plan, byARN, nil
 }
 
+// taskProviders returns the capacity provider of each of count new tasks:
+// "" for all when the request used a launch type, else the distribution of
+// the effective strategy (the request's, or the cluster's default).
+func taskProviders(cl *clusterRecord, in *wire.RunTaskRequest, provider string, count int) ([]string, error) {
+	out := make([]string, count)
+	if provider == "" {
+		return out, nil
+	}
+	strategy := in.CapacityProviderStrategy
+	if len(strategy) == 0 {
+		strategy = cl.DefaultCapacityProviderStrategy
+	}
+	items := make([]scheduler.StrategyItem, len(strategy))
+	for i, it := range strategy {
+		items[i] = scheduler.StrategyItem{Provider: wire.Val(it.CapacityProvider), Base: int(wire.Val(it.Base)), Weight: int(wire.Val(it.Weight))}
+	}
+	dist, err := scheduler.Distribute(items, map[string]int{}, count)
+	if err != nil {
+		return nil, ecs.Errorf(ecs.InvalidParameter, "%s", err.Error())
+	}
+	copy(out, dist)
+	return out, nil
+}
+
 // planFailures renders a plan's failures.
 func planFailures(plan scheduler.Plan) []wire.Failure {
 	out := make([]wire.Failure, 0, len(plan.Failures))
@@ -645,10 +669,18 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 		opts := taskOptions{launchType: launch, provider: provider, group: group, startedBy: wire.Val(in.StartedBy),
 			overrides: in.Overrides, tags: in.Tags, propagate: wire.Val(in.PropagateTags),
 			managedTags: wire.Val(in.EnableECSManagedTags), execCommand: wire.Val(in.EnableExecuteCommand)}
+		// With a capacity provider strategy (the request's or the cluster
+		// default), each task's provider follows the base/weight
+		// distribution of spec §3.4, the base counted per RunTask call.
+		providers, err := taskProviders(cl, in, provider, count)
+		if err != nil {
+			return err
+		}
 		var cands []*candidate
 		if fargate {
 			// The fleet takes every Fargate task: no placement, no failures.
 			for i := 0; i < count; i++ {
+				opts.provider = providers[i]
 				rec := c.newTask(ns, cluster, td, opts, nil, now)
 				setFargate(rec, ns, td, fg)
 				if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
@@ -676,6 +708,7 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 			for _, p := range plan.Placements {
 				cd := byARN[p.ARN]
 				cd.place(res, group)
+				opts.provider = providers[p.Task]
 				rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
 				if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
 					return err
