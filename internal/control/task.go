@@ -245,7 +245,8 @@ func schedCandidate(cd *candidate) scheduler.Candidate {
 
 // placementRequest builds the scheduler request of a RunTask or StartTask:
 // the reservation, the definition's required attributes, the request's
-// strategies (RunTask's default: random) and the request's and the
+// strategies (default: spread across availability zones, then instances)
+// and the request's and the
 // definition's constraints. The seed derives from the request, so the same
 // request places the same way.
 func placementRequest(td *taskDefRecord, res reservation, count int, group string, strategies []wire.PlacementStrategy, constraints []wire.PlacementConstraint, seed string) scheduler.Request {
@@ -267,7 +268,9 @@ func placementRequest(td *taskDefRecord, res reservation, count int, group strin
 		req.Strategies = append(req.Strategies, scheduler.Strategy{Type: string(wire.Val(s.Type)), Field: wire.Val(s.Field)})
 	}
 	if len(req.Strategies) == 0 {
-		req.Strategies = scheduler.RunTaskDefaultStrategies()
+		// With no strategy, ECS spreads tasks across availability zones
+		// (and then instances), for RunTask as for services.
+		req.Strategies = scheduler.ServiceDefaultStrategies()
 	}
 	for _, pc := range constraints {
 		req.Constraints = append(req.Constraints, scheduler.Constraint{Type: string(wire.Val(pc.Type)), Expression: wire.Val(pc.Expression)})

@@ -398,3 +398,33 @@ func TestRunTask_StrategiesAndConstraints(t *testing.T) {
 		}
 	})
 }
+
+// TestRunTask_DefaultSpread: with no strategy, tasks spread across the
+// availability zones of the cluster's instances.
+func TestRunTask_DefaultSpread(t *testing.T) {
+	c := newTestControl(t)
+	ctx := testCtx(t)
+	createCluster(t, c, "spread")
+	for _, az := range []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1a"} {
+		out, err := c.RegisterContainerInstance(ctx, testNS, &wire.RegisterContainerInstanceRequest{
+			Cluster: wire.Ptr("spread"),
+			TotalResources: []wire.Resource{
+				{Name: wire.Ptr("CPU"), Type: wire.Ptr("INTEGER"), IntegerValue: wire.Ptr(int32(4096))},
+				{Name: wire.Ptr("MEMORY"), Type: wire.Ptr("INTEGER"), IntegerValue: wire.Ptr(int32(8192))},
+			},
+			Attributes: append(capabilityAttributes(), wire.Attribute{Name: wire.Ptr("ecs.availability-zone"), Value: wire.Ptr(az)}),
+		})
+		noErr(t, err)
+		noErr(t, c.SetAgentConnected(ctx, testNS, "spread", lastSegment(wire.Val(out.ContainerInstance.ContainerInstanceArn)), true))
+	}
+	register(t, c, "small", 10, 16, 0)
+	out, err := c.RunTask(ctx, testNS, &wire.RunTaskRequest{Cluster: wire.Ptr("spread"), TaskDefinition: wire.Ptr("small"), Count: wire.Ptr(int32(9))})
+	noErr(t, err)
+	perAZ := map[string]int{}
+	for _, task := range out.Tasks {
+		perAZ[wire.Val(task.AvailabilityZone)]++
+	}
+	if len(out.Tasks) != 9 || perAZ["us-east-1a"] != 3 || perAZ["us-east-1b"] != 3 || perAZ["us-east-1c"] != 3 {
+		t.Fatalf("tasks per AZ %v", perAZ)
+	}
+}
