@@ -104,6 +104,8 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	eng := newEngine(ctx, a.cfg, NewECSReporter(a.cfg.ECS, a.cfg.Cluster))
+	eng.startMetadata()
+	defer eng.stopMetadata() // after the runners
 	// Goroutines: the event loop, the ACS and TCS session loops, then the
 	// runners; all end with ctx, and are waited for in that order.
 	var wg sync.WaitGroup

@@ -73,6 +73,13 @@ type Config struct {
 	// Backoff bounds the retry delays of registration, reconnection and
 	// state reports; default 500 ms to 30 s.
 	Backoff Backoff
+	// MetadataAddr is where the task metadata endpoint listens
+	// ("host:port"; see metadata.go). "" (the default) is 0.0.0.0 on the
+	// port the data directory remembers (a free one the first time), each
+	// container getting the address of the host on its own network; an
+	// address given here is the one every container gets. "off" turns the
+	// endpoint off: containers get no ECS_CONTAINER_METADATA_URI_V4.
+	MetadataAddr string
 }
 
 // Backoff is an exponential backoff with full jitter between Min and Max.

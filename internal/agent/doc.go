@@ -55,10 +55,19 @@
 // Closing the agent never stops tasks: each runner has a shutdown context
 // (the agent's life) separate from its kill context (the task's life).
 //
+// # Task metadata endpoint
+//
+// The engine serves the ECS task metadata endpoint v4 (and v3 on the same
+// handlers) to its containers: each gets ECS_CONTAINER_METADATA_URI_V4 =
+// http://<host's address on its network>:<port>/v4/<token> at create
+// time, the token being the container's own, kept in the task state file
+// (see metadata.go for the listen address and the answers). Its HTTP
+// server starts with the engine, before any runner, and stops after them.
+//
 // # Goroutines
 //
 // Run owns the ACS and TCS session loops and the event loop; the engine
-// owns one loop per runner; each runner owns its report worker and its
+// owns one loop per runner and the metadata endpoint's server; each runner owns its report worker and its
 // container operations (start, wait, stop). Each group has a WaitGroup,
 // and Close stops them in order: sessions and events, then runners.
 package agent

@@ -33,9 +33,14 @@ type engine struct {
 	// changed; capacity 1.
 	healthKick chan struct{}
 
+	// meta is the task metadata endpoint, nil when off; set before the
+	// first runner starts.
+	meta *metadataServer
+
 	mu      sync.Mutex
 	runners map[string]*runner // by task ARN
 	byID    map[string]*runner // by runtime container id
+	tokens  map[string]*runner // by the containers' metadata tokens
 	wg      sync.WaitGroup     // the runners' loops
 }
 
@@ -48,6 +53,7 @@ func newEngine(ctx context.Context, cfg Config, rep Reporter) *engine {
 		ctx:        ctx,
 		runners:    map[string]*runner{},
 		byID:       map[string]*runner{},
+		tokens:     map[string]*runner{},
 		healthKick: make(chan struct{}, 1),
 	}
 }
@@ -63,6 +69,9 @@ func (e *engine) statePath(arn string) string {
 // start runs a runner. Caller holds mu.
 func (e *engine) start(r *runner) {
 	e.runners[r.arn] = r
+	for _, tok := range r.tokens {
+		e.tokens[tok] = r
+	}
 	e.wg.Go(r.run)
 }
 
@@ -153,7 +162,6 @@ func (e *engine) track(id string, r *runner) {
 // forget drops a runner that has finished, with its container ids.
 func (e *engine) forget(r *runner, ids []string) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.runners[r.arn] == r {
 		delete(e.runners, r.arn)
 	}
@@ -161,6 +169,15 @@ func (e *engine) forget(r *runner, ids []string) {
 		if e.byID[id] == r {
 			delete(e.byID, id)
 		}
+	}
+	for _, tok := range r.tokens {
+		if e.tokens[tok] == r {
+			delete(e.tokens, tok)
+		}
+	}
+	e.mu.Unlock()
+	if e.meta != nil {
+		e.meta.forgetStats(ids)
 	}
 }
 

@@ -44,9 +44,11 @@ type runner struct {
 	wg         sync.WaitGroup
 	done       chan struct{} // closed when run has returned and its goroutines ended
 
-	// specs and specErrs are the compiled containers; immutable.
+	// specs and specErrs are the compiled containers, and tokens their
+	// task metadata tokens; immutable.
 	specs    []runtime.ContainerSpec
 	specErrs []error
+	tokens   []string
 
 	mu      sync.Mutex
 	st      taskState
@@ -104,8 +106,13 @@ func newRunner(e *engine, st taskState) *runner {
 		r.kill()
 	}
 	names := make([]string, len(st.Containers))
-	for i, c := range st.Containers {
+	r.tokens = make([]string, len(st.Containers))
+	for i, c := range r.st.Containers {
 		names[i] = c.RuntimeName
+		if c.MetadataToken == "" { // a new task, or one of an older agent
+			r.st.Containers[i].MetadataToken = newMetadataToken()
+		}
+		r.tokens[i] = r.st.Containers[i].MetadataToken
 	}
 	var ignored []string
 	in := specInput{
@@ -414,6 +421,7 @@ func (r *runner) startOp(i int) {
 			fail("CannotPullContainerError: " + err.Error())
 			return
 		}
+		spec.Env = r.e.metadataEnv(r.ctx, &spec, r.tokens[i])
 		id, err = r.e.rt.Create(r.ctx, spec)
 		switch {
 		case r.ctx.Err() != nil:

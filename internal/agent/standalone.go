@@ -43,6 +43,11 @@ type EngineConfig struct {
 	// restarted engine calls it again. Unset, awsvpc tasks run on the
 	// bridge, as the agent runs them.
 	NetworkFor func(t *acs.Task) string
+
+	// MetadataAddr is where the task metadata endpoint listens (see
+	// Config.MetadataAddr); "" is 0.0.0.0 on a port the data directory
+	// remembers, "off" turns it off.
+	MetadataAddr string
 }
 
 // Engine is the agent's task engine without a container instance: it runs
@@ -85,6 +90,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		Runtime: cfg.Runtime, DataDir: dir, Logger: cfg.Logger, Now: cfg.Now,
 		StopTimeout: cfg.StopTimeout, TaskCleanupWait: cfg.TaskCleanupWait,
 		HealthPollInterval: cfg.HealthPollInterval, Backoff: cfg.Backoff,
+		MetadataAddr: cfg.MetadataAddr,
 	}.withEngineDefaults()
 	states, err := loadTaskStates(dir, c.Logger)
 	if err != nil {
@@ -93,6 +99,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{eng: newEngine(ctx, c, cfg.Reporter), cancel: cancel}
 	e.eng.networkFor = cfg.NetworkFor
+	e.eng.startMetadata()
 	e.wg.Go(func() { e.eng.events(ctx) })
 	e.eng.recover(states)
 	return e, nil
@@ -139,6 +146,7 @@ func (e *Engine) Close() error {
 		e.cancel()
 		e.wg.Wait()
 		e.eng.wait()
+		e.eng.stopMetadata()
 	})
 	return nil
 }

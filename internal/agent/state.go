@@ -60,6 +60,9 @@ type containerState struct {
 	FinishedAt  time.Time             `json:"finishedAt,omitzero"`
 	// AckedStatus is the status the server last acknowledged.
 	AckedStatus string `json:"ackedStatus,omitempty"`
+	// MetadataToken names the container in its task metadata endpoint's
+	// URL (/v4/<token>); see metadata.go.
+	MetadataToken string `json:"metadataToken,omitempty"`
 }
 
 // ran reports whether the container ever started.

@@ -115,9 +115,14 @@ const (
 
 // ContainerState is what Inspect and List report.
 type ContainerState struct {
-	ID        string
-	Name      string
-	Image     string
+	ID    string
+	Name  string
+	Image string
+	// ImageID is the id ("sha256:...") of the image the container was
+	// created from; "" when the runtime does not say.
+	ImageID string
+	// CreatedAt is when the container was created; zero when unknown.
+	CreatedAt time.Time
 	Labels    map[string]string
 	State     State
 	Health    Health

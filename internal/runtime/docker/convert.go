@@ -212,6 +212,8 @@ func toContainerState(c container.InspectResponse) runtime.ContainerState {
 	if c.ContainerJSONBase != nil {
 		st.ID = c.ID
 		st.Name = strings.TrimPrefix(c.Name, "/")
+		st.ImageID = c.Image
+		st.CreatedAt = parseTime(c.Created)
 		if s := c.State; s != nil {
 			st.State = toState(s.Status)
 			st.Health = toHealth(s.Health)

@@ -224,12 +224,15 @@ func TestToContainerState(t *testing.T) {
 		want runtime.ContainerState
 	}{
 		{"inspect_running.json", runtime.ContainerState{
-			ID:     "9e3898ea58a3baf921efd953c2442b7a04eb7f475fc4d77b0b4beaae3cbac713",
-			Name:   "fixture-running",
-			Image:  "berth-test/probe:latest",
-			Labels: map[string]string{runtime.LabelTaskARN: "arn:aws:ecs:us-east-1:111111111111:task/demo/0123456789abcdef", runtime.LabelContainerName: "web"},
-			State:  runtime.StateRunning,
-			Health: runtime.HealthHealthy,
+			ID:    "9e3898ea58a3baf921efd953c2442b7a04eb7f475fc4d77b0b4beaae3cbac713",
+			Name:  "fixture-running",
+			Image: "berth-test/probe:latest",
+			// The image's id, and when the container was created.
+			ImageID:   "sha256:b3a5ee5ee3c10a074ff61cbe9c5d5c26cf8525eba7d720b5d73096d451e98aa1",
+			CreatedAt: time.Date(2026, 11, 23, 18, 14, 54, 318910873, time.UTC),
+			Labels:    map[string]string{runtime.LabelTaskARN: "arn:aws:ecs:us-east-1:111111111111:task/demo/0123456789abcdef", runtime.LabelContainerName: "web"},
+			State:     runtime.StateRunning,
+			Health:    runtime.HealthHealthy,
 			Ports: []runtime.PortBinding{
 				{ContainerPort: 8080, HostPort: 32773, Protocol: "tcp", HostIP: "0.0.0.0"},
 				{ContainerPort: 8080, HostPort: 32773, Protocol: "tcp", HostIP: "::"},
@@ -239,11 +242,14 @@ func TestToContainerState(t *testing.T) {
 			StartedAt: time.Date(2026, 11, 23, 18, 14, 54, 538880225, time.UTC),
 		}},
 		{"inspect_exited.json", runtime.ContainerState{
-			ID:     "9e3898ea58a3baf921efd953c2442b7a04eb7f475fc4d77b0b4beaae3cbac713",
-			Name:   "fixture-running",
-			Image:  "berth-test/probe:latest",
-			Labels: map[string]string{runtime.LabelTaskARN: "arn:aws:ecs:us-east-1:111111111111:task/demo/0123456789abcdef", runtime.LabelContainerName: "web"},
-			State:  runtime.StateExited,
+			ID:    "9e3898ea58a3baf921efd953c2442b7a04eb7f475fc4d77b0b4beaae3cbac713",
+			Name:  "fixture-running",
+			Image: "berth-test/probe:latest",
+			// The image's id, and when the container was created.
+			ImageID:   "sha256:b3a5ee5ee3c10a074ff61cbe9c5d5c26cf8525eba7d720b5d73096d451e98aa1",
+			CreatedAt: time.Date(2026, 11, 23, 18, 14, 54, 318910873, time.UTC),
+			Labels:    map[string]string{runtime.LabelTaskARN: "arn:aws:ecs:us-east-1:111111111111:task/demo/0123456789abcdef", runtime.LabelContainerName: "web"},
+			State:     runtime.StateExited,
 			// Docker marks a stopped container with a health check unhealthy.
 			Health:     runtime.HealthUnhealthy,
 			ExitCode:   &exit143,

@@ -9,6 +9,8 @@
 //	      ──Start/Stop/Wait/Remove/Logs──▶ the container endpoints
 //	      ◀─Inspect/List── ContainerInspect (List: ContainerList by label, then inspect)
 //	      ◀─Events──────── GET /events, type=container, start|die|health_status|destroy
+//	      ◀─Stats───────── GET /containers/{id}/stats?stream=false&one-shot=true (runtime.StatsReader)
+//	      ◀─NetworkInfo─── NetworkInspect, or ContainerInspect for container:<id> (runtime.NetworkReader)
 //
 // The Runtime keeps no state of its own: Docker is the truth, the task ARN
 // label finds a task's containers, and a fresh Runtime (after an agent

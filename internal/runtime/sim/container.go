@@ -30,6 +30,9 @@ type container struct {
 	labels map[string]string
 	seq    uint64 // creation order, for stable List output
 
+	createdAt time.Time
+	memMiB    int64 // the spec's memory limit (0: none), for Stats
+
 	net   netKind
 	netOf string // netContainer: the id or name whose namespace it joins
 	ip    int    // bridge address index; 0 = none
@@ -95,6 +98,8 @@ func (c *container) inspect(ip string) runtime.ContainerState {
 		ID:         c.id,
 		Name:       c.name,
 		Image:      c.image,
+		ImageID:    imageID(c.image),
+		CreatedAt:  c.createdAt,
 		Labels:     maps.Clone(c.labels),
 		State:      c.state,
 		Health:     c.health,

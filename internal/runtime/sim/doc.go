@@ -90,6 +90,15 @@
 // chosen by Options.Seed, so the same seed and calls give the same ids,
 // addresses and ports.
 //
+// # Stats and networks
+//
+// The Runtime implements runtime.StatsReader with synthetic samples in
+// the Docker Engine API's stats format (CPU, memory and eth0 counters
+// growing with the time a container has run; zeros when it does not run)
+// and runtime.NetworkReader: simulated containers live on this machine, so
+// the host's address on every network but "none" is 127.0.0.1. Inspect
+// reports an image id derived from the image's name and the creation time.
+//
 // # Logs
 //
 // Logs are synthesised from the container's timeline rather than stored:

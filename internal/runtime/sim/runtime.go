@@ -181,12 +181,14 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.ContainerSpec) (strin
 		return "", fmt.Errorf("sim: create %q: %w: %s=create", spec.Name, runtime.ErrCreate, knobFail)
 	}
 	c := &container{
-		name:   spec.Name,
-		image:  spec.Image,
-		state:  runtime.StateCreated,
-		health: runtime.HealthUnknown,
-		b:      k.behaviour(spec.HealthCheck, r.timings, r.speed),
-		idx:    -1,
+		name:      spec.Name,
+		image:     spec.Image,
+		createdAt: r.clock.Now(),
+		memMiB:    spec.MemoryLimitMiB,
+		state:     runtime.StateCreated,
+		health:    runtime.HealthUnknown,
+		b:         k.behaviour(spec.HealthCheck, r.timings, r.speed),
+		idx:       -1,
 	}
 	if len(spec.Labels) > 0 {
 		c.labels = maps.Clone(spec.Labels)

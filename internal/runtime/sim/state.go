@@ -35,6 +35,8 @@ type containerJSON struct {
 	Image      string                `json:"image"`
 	Labels     map[string]string     `json:"labels,omitempty"`
 	Seq        uint64                `json:"seq"`
+	CreatedAt  time.Time             `json:"createdAt,omitzero"`
+	MemMiB     int64                 `json:"memMiB,omitempty"`
 	Net        netKind               `json:"net,omitempty"`
 	NetOf      string                `json:"netOf,omitempty"`
 	IP         string                `json:"ip,omitempty"`
@@ -88,6 +90,7 @@ func (r *Runtime) snapshot() ([]byte, error) {
 	for _, c := range r.byID {
 		st.Containers = append(st.Containers, containerJSON{
 			ID: c.id, Name: c.name, Image: c.image, Labels: c.labels, Seq: c.seq,
+			CreatedAt: c.createdAt, MemMiB: c.memMiB,
 			Net: c.net, NetOf: c.netOf, IP: ipString(c.ip),
 			Ports: c.ports, Dynamic: c.dynamic, Static: c.static,
 			Behaviour: c.b, State: c.state,
@@ -174,6 +177,7 @@ func (r *Runtime) restore(st stateJSON) error {
 		}
 		c := &container{
 			id: cj.ID, name: cj.Name, image: cj.Image, labels: cj.Labels, seq: cj.Seq,
+			createdAt: cj.CreatedAt, memMiB: cj.MemMiB,
 			net: cj.Net, netOf: cj.NetOf, ip: ip,
 			ports: cj.Ports, dynamic: cj.Dynamic, static: cj.Static,
 			b: cj.Behaviour, state: cj.State, health: cj.Health,

@@ -59,7 +59,8 @@ func TestRuntime_SnapshotRestore(t *testing.T) {
 		}
 		for i, st := range after {
 			b := before[i]
-			if st.Name != b.Name || st.IPAddress != b.IPAddress || !slices.Equal(st.Ports, b.Ports) || !st.StartedAt.Equal(b.StartedAt) {
+			if st.Name != b.Name || st.IPAddress != b.IPAddress || !slices.Equal(st.Ports, b.Ports) || !st.StartedAt.Equal(b.StartedAt) ||
+				!st.CreatedAt.Equal(b.CreatedAt) || st.CreatedAt.IsZero() || st.ImageID != b.ImageID {
 				t.Errorf("%s changed across Restore: %+v -> %+v", b.Name, b, st)
 			}
 		}
