@@ -64,13 +64,14 @@ func handlers(c *control.Control) map[string]handler {
 			return c.DiscoverPollEndpoint(ctx, ns, baseURLFrom(ctx), in.(*wire.DiscoverPollEndpointRequest))
 		},
 		// Tasks.
-		"RunTask":                    bind(c.RunTask),
-		"StartTask":                  bind(c.StartTask),
-		"StopTask":                   bind(c.StopTask),
-		"DescribeTasks":              bind(c.DescribeTasks),
-		"ListTasks":                  bind(c.ListTasks),
-		"SubmitTaskStateChange":      bind(c.SubmitTaskStateChange),
-		"SubmitContainerStateChange": bind(c.SubmitContainerStateChange),
+		"RunTask":                      bind(c.RunTask),
+		"StartTask":                    bind(c.StartTask),
+		"StopTask":                     bind(c.StopTask),
+		"DescribeTasks":                bind(c.DescribeTasks),
+		"ListTasks":                    bind(c.ListTasks),
+		"SubmitTaskStateChange":        bind(c.SubmitTaskStateChange),
+		"SubmitContainerStateChange":   bind(c.SubmitContainerStateChange),
+		"SubmitAttachmentStateChanges": bind(c.SubmitAttachmentStateChanges),
 		// Tags.
 		"TagResource":         bind(c.TagResource),
 		"UntagResource":       bind(c.UntagResource),

@@ -316,3 +316,22 @@ func TestRunTask_ProviderDistribution(t *testing.T) {
 		t.Fatalf("distribution %v of %d tasks", got, len(out.Tasks))
 	}
 }
+
+func TestSubmitAttachmentStateChanges(t *testing.T) {
+	f := newFargateFixture(t)
+	task := f.runFargate(t, "fweb")
+	id := wire.Val(task.Attachments[0].Id)
+	_, err := f.c.SubmitAttachmentStateChanges(testCtx(t), testNS, &wire.SubmitAttachmentStateChangesRequest{
+		Cluster: wire.Ptr("fg"), Attachments: []wire.AttachmentStateChange{{AttachmentArn: wire.Ptr(attachmentARN(testNS, id)), Status: wire.Ptr("ATTACHED")}},
+	})
+	noErr(t, err)
+	if got := f.describeIn(t, "fg", wire.Val(task.TaskArn)); wire.Val(got.Attachments[0].Status) != "ATTACHED" {
+		t.Fatalf("attachment %+v", got.Attachments[0])
+	}
+	_, err = f.c.SubmitAttachmentStateChanges(testCtx(t), testNS, &wire.SubmitAttachmentStateChangesRequest{
+		Cluster: wire.Ptr("fg"), Attachments: []wire.AttachmentStateChange{{AttachmentArn: wire.Ptr(attachmentARN(testNS, "00000000-0000-0000-0000-000000000000")), Status: wire.Ptr("ATTACHED")}},
+	})
+	if ecs.CodeOf(err) != ecs.InvalidParameter {
+		t.Fatalf("unknown attachment: %v", err)
+	}
+}
