@@ -2,9 +2,7 @@ package bench
 
 import (
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/runtime/docker"
+	"github.com/berth-dev/berth/internal/runtime/docker/dockertest"
 )
 
 // BenchmarkDockerTasks: one server and one agent on the local Docker
@@ -128,20 +127,9 @@ func waitAgent(b *testing.B, client *ecs.Client) {
 	b.Fatal("agent not connected")
 }
 
-// importProbe builds the docker runtime's test probe (a static binary) and
-// imports it as the image berth-bench/probe:latest with the docker CLI.
+// importProbe imports the docker runtime tests' probe (a static program,
+// no registry needed), or skips without Docker (bash .ci/docker.sh).
 func importProbe(b *testing.B) string {
 	b.Helper()
-	dir := b.TempDir()
-	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "probe"), "../runtime/docker/testdata/probe")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Skipf("build probe: %v %s", err, out)
-	}
-	const ref = "berth-bench/probe:latest"
-	imp := exec.Command("sh", "-c", "tar -C "+dir+" -c probe | docker import --change 'ENTRYPOINT [\"/probe\"]' - "+ref)
-	if out, err := imp.CombinedOutput(); err != nil {
-		b.Skipf("docker import (is dockerd running? bash .ci/docker.sh): %v %s", err, out)
-	}
-	return ref
+	return dockertest.ProbeImage(b, dockertest.Runtime(b))
 }

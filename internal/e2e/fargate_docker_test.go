@@ -1,18 +1,12 @@
 package e2e
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -23,13 +17,10 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
 	dockerclient "github.com/docker/docker/client"
-)
 
-// requireDockerEnv names the variable that turns a missing or unreachable
-// Docker from a skip into a failure; CI sets it to 1.
-const requireDockerEnv = "BERTH_REQUIRE_DOCKER"
+	"github.com/berth-dev/berth/internal/runtime/docker/dockertest"
+)
 
 // dockerProbe returns a Docker client and the probe image (the docker
 // runtime's test program, imported as an image holding only /probe), or
@@ -44,49 +35,13 @@ func dockerProbe(t *testing.T) (*dockerclient.Client, string) {
 		cancel()
 	}
 	if err != nil {
-		if os.Getenv(requireDockerEnv) == "1" {
-			t.Fatalf("docker is required (%s=1) but not usable: %v", requireDockerEnv, err)
+		if os.Getenv(dockertest.RequireEnv) == "1" {
+			t.Fatalf("docker is required (%s=1) but not usable: %v", dockertest.RequireEnv, err)
 		}
-		t.Skipf("docker is not usable (%v); start dockerd (see .ci/docker.sh), or set %s=1 to make this a failure", err, requireDockerEnv)
+		t.Skipf("docker is not usable (%v); start dockerd (see .ci/docker.sh), or set %s=1 to make this a failure", err, dockertest.RequireEnv)
 	}
 	t.Cleanup(func() { cli.Close() })
-
-	bin := filepath.Join(t.TempDir(), "probe")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "../runtime/docker/testdata/probe")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goruntime.GOARCH)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build probe: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(data)
-	ref := "berth-test/probe:" + hex.EncodeToString(sum[:6])
-	cx := ctx(t)
-	if _, err := cli.ImageInspect(cx, ref); err == nil {
-		return cli, ref
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(&tar.Header{Name: "probe", Mode: 0o755, Size: int64(len(data)), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := cli.ImageImport(cx, image.ImportSource{Source: &buf, SourceName: "-"}, ref, image.ImportOptions{Changes: []string{`ENTRYPOINT ["/probe"]`}})
-	if err != nil {
-		t.Fatalf("import probe image: %v", err)
-	}
-	out, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil || bytes.Contains(out, []byte(`"error"`)) {
-		t.Fatalf("import probe image: %v %s", err, out)
-	}
+	ref := dockertest.ProbeImage(t, dockertest.Runtime(t))
 	return cli, ref
 }
 
