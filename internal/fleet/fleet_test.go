@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/berth-dev/berth/internal/control"
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/leaktest"
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/store/bolt"
 	"github.com/berth-dev/berth/internal/wire"
@@ -22,32 +21,7 @@ import (
 // TestMain fails the run when a goroutine of the fleet or of its engine
 // outlives the tests: Close must wait for all of them.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(2 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "leaked goroutines:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines(d time.Duration) string {
-	deadline := time.Now().Add(d)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:goruntime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if (strings.Contains(g, "berth/internal/fleet.") || strings.Contains(g, "berth/internal/agent.")) && !strings.Contains(g, "_test.go") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	leaktest.Main(m, "berth/internal/fleet.", "berth/internal/agent.")
 }
 
 var testNS = ecs.Namespace{Partition: "aws", Account: "123456789012", Region: "us-east-1", Principal: "arn:aws:iam::123456789012:root"}
