@@ -129,6 +129,25 @@ func (h *Handler) Lookup(containerInstanceARN string) *Session {
 	return c.session
 }
 
+// admit performs the checks every session handler starts with: the request
+// must be a websocket upgrade, and it must pass auth (when set). It writes
+// the refusal and reports false when either fails.
+func admit(w http.ResponseWriter, r *http.Request, auth Authenticator) (Identity, bool) {
+	if !websocket.IsWebSocketUpgrade(r) {
+		refuse(w, &BadRequestException{Message: "expected a websocket upgrade"})
+		return Identity{}, false
+	}
+	if auth == nil {
+		return Identity{}, true
+	}
+	ident, err := auth(r)
+	if err != nil {
+		refuse(w, asException(err, func(m string) Exception { return &AccessDeniedException{Message: m} }))
+		return Identity{}, false
+	}
+	return ident, true
+}
+
 // ServeHTTP runs one ACS session: authenticate, parse the query (Params),
 // Backend.Connect, upgrade, then serve until the session ends. It returns
 // when the session's teardown (Backend.Disconnect included) is complete.
@@ -138,17 +157,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.hub.wg.Done()
-	if !websocket.IsWebSocketUpgrade(r) {
-		refuse(w, &BadRequestException{Message: "expected a websocket upgrade"})
+	ident, ok := admit(w, r, h.auth)
+	if !ok {
 		return
-	}
-	var ident Identity
-	if h.auth != nil {
-		var err error
-		if ident, err = h.auth(r); err != nil {
-			refuse(w, asException(err, func(m string) Exception { return &AccessDeniedException{Message: m} }))
-			return
-		}
 	}
 	params, err := ParseParams(r.URL.Query())
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // TelemetrySource identifies the sender of a telemetry message.
@@ -87,17 +85,9 @@ func (h *TelemetryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.hub.wg.Done()
-	if !websocket.IsWebSocketUpgrade(r) {
-		refuse(w, &BadRequestException{Message: "expected a websocket upgrade"})
+	ident, ok := admit(w, r, h.auth)
+	if !ok {
 		return
-	}
-	var ident Identity
-	if h.auth != nil {
-		var err error
-		if ident, err = h.auth(r); err != nil {
-			refuse(w, asException(err, func(m string) Exception { return &AccessDeniedException{Message: m} }))
-			return
-		}
 	}
 	params, err := ParseTelemetryParams(r.URL.Query())
 	if err != nil {
