@@ -63,6 +63,8 @@ type Control struct {
 	view   *view
 	secret []byte // page-token signing key, persisted under meta/
 
+	placements placements // RunTask's cached candidates (placement.go)
+
 	// Lifecycle: cancel stops the view follower; wg waits for it.
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

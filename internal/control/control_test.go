@@ -22,7 +22,7 @@ import (
 
 var testNS = ecs.Namespace{Partition: "aws", Account: "123456789012", Region: "us-east-1", Principal: "arn:aws:iam::123456789012:root"}
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return c
@@ -30,7 +30,7 @@ func testCtx(t *testing.T) context.Context {
 
 // newTestControl opens a bolt store in a temporary directory and a Control
 // on it; both are closed at cleanup.
-func newTestControl(t *testing.T) *Control {
+func newTestControl(t testing.TB) *Control {
 	t.Helper()
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "berth.db"), bolt.Options{})
 	if err != nil {
@@ -54,7 +54,7 @@ func newTestControl(t *testing.T) *Control {
 
 // seed writes a raw JSON record at key through store.Update and waits until
 // the view reflects it.
-func seed(t *testing.T, c *Control, key, value string) {
+func seed(t testing.TB, c *Control, key, value string) {
 	t.Helper()
 	rev, err := c.store.Update(testCtx(t), func(tx store.Tx) error { return tx.Put(key, []byte(value)) })
 	if err != nil {
@@ -75,14 +75,14 @@ func wantCode(t *testing.T, err error, code ecs.Code, msg string) {
 	}
 }
 
-func noErr(t *testing.T, err error) {
+func noErr(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("unexpected error: %v", err)
 	}
 }
 
-func createCluster(t *testing.T, c *Control, name string) {
+func createCluster(t testing.TB, c *Control, name string) {
 	t.Helper()
 	_, err := c.CreateCluster(testCtx(t), testNS, &wire.CreateClusterRequest{ClusterName: wire.Ptr(name)})
 	noErr(t, err)

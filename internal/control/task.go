@@ -620,123 +620,208 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 	hash := requestHash(in)
 	now := c.nowUTC()
 	out := &wire.RunTaskResponse{Tasks: []wire.Task{}, Failures: []wire.Failure{}}
-	err = c.update(ctx, func(t tx) error {
-		out.Tasks, out.Failures = []wire.Task{}, []wire.Failure{}
-		cl, err := activeCluster(t, ns, in.Cluster)
-		if err != nil {
-			return err
-		}
-		cluster := wire.Val(cl.ClusterName)
-		if tok := wire.Val(in.ClientToken); tok != "" {
-			rec, prior, err := tasksWithToken(t, ns, cluster, tok, now)
-			if err != nil {
-				return err
-			}
-			if rec != nil {
-				if rec.RequestHash != hash {
-					arns := make([]string, len(prior))
-					for i, p := range prior {
-						arns[i] = wire.Val(p.TaskArn)
-					}
-					return &ecs.Error{Code: ecs.Conflict, Message: "The specified client token has already been used in a request with different parameters.", ResourceIDs: arns}
-				}
-				for _, p := range prior {
-					out.Tasks = append(out.Tasks, p.Task)
-				}
-				return nil
-			}
-		}
-		launch, provider, err := resolveLaunch(cl, wire.Val(in.LaunchType), in.CapacityProviderStrategy)
-		if err != nil {
-			return err
-		}
-		if !taskDefSupports(td, launch) {
-			return ecs.Errorf(ecs.InvalidParameter, "Task definition does not support launch_type %s.", launch)
-		}
-		fargate := launch == wire.LaunchTypeFargate
-		var fg fargateRequest
-		switch {
-		case fargate:
-			if fg, err = checkFargateRequest(in, td); err != nil {
-				return err
-			}
-		case in.PlatformVersion != nil:
-			return ecs.Errorf(ecs.InvalidParameter, "The platform version must be null when specifying an %s launch type.", launch)
-		case wire.Val(td.NetworkMode) == wire.NetworkModeAwsvpc && (in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil):
-			return ecs.Errorf(ecs.InvalidParameter, "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
-		}
-		group := wire.Val(in.Group)
-		if group == "" {
-			group = "family:" + wire.Val(td.Family)
-		}
-		opts := taskOptions{launchType: launch, provider: provider, group: group, startedBy: wire.Val(in.StartedBy),
-			overrides: in.Overrides, tags: in.Tags, propagate: wire.Val(in.PropagateTags),
-			managedTags: wire.Val(in.EnableECSManagedTags), execCommand: wire.Val(in.EnableExecuteCommand)}
-		// With a capacity provider strategy (the request's or the cluster
-		// default), each task's provider follows the base/weight
-		// distribution of spec §3.4, the base counted per RunTask call.
-		providers, err := taskProviders(cl, in, provider, count)
-		if err != nil {
-			return err
-		}
-		var cands []*candidate
-		if fargate {
-			// The fleet takes every Fargate task: no placement, no failures.
-			for i := 0; i < count; i++ {
-				opts.provider = providers[i]
-				rec := c.newTask(ns, cluster, td, opts, nil, now)
-				setFargate(rec, ns, td, fg)
-				if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
-					return err
-				}
-				if err := t.put(keyFleet(ns, cluster, rec.ID), fleetRecord{}); err != nil {
-					return err
-				}
-				out.Tasks = append(out.Tasks, rec.Task)
-			}
-		} else {
-			cands, err = loadCandidates(t, ns, cluster)
-			if err != nil {
-				return err
-			}
-			if len(cands) == 0 {
-				return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
-			}
-			res := taskReservation(&td.TaskDefinition, in.Overrides)
-			req := placementRequest(td, res, count, group, in.PlacementStrategy, in.PlacementConstraints, hash)
-			plan, byARN, err := schedule(req, cands, nil)
-			if err != nil {
-				return err
-			}
-			for _, p := range plan.Placements {
-				cd := byARN[p.ARN]
-				cd.place(res, group)
-				opts.provider = providers[p.Task]
-				rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
-				if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
-					return err
-				}
-				out.Tasks = append(out.Tasks, rec.Task)
-			}
-			if plan.Unplaced > 0 {
-				out.Failures = planFailures(plan)
-			}
-		}
-		if tok := wire.Val(in.ClientToken); tok != "" && len(out.Tasks) > 0 {
-			rec := tokenRecord{RequestHash: hash, CreatedAt: now}
-			for _, task := range out.Tasks {
-				rec.TaskIDs = append(rec.TaskIDs, lastSegment(wire.Val(task.TaskArn)))
-			}
-			if err := t.put(keyToken(ns, cluster, tok), rec); err != nil {
-				return err
-			}
-		}
-		return saveCandidates(t, ns, cands)
-	})
-	if err != nil {
-		return nil, err
+	res := taskReservation(&td.TaskDefinition, in.Overrides)
+	group := wire.Val(in.Group)
+	if group == "" {
+		group = "family:" + wire.Val(td.Family)
 	}
-	return out, nil
+	// Placement runs from the view with the plan verified in the
+	// transaction (placement.go); after three stale plans it runs inside
+	// the transaction, which is always exact.
+	for attempt := 0; ; attempt++ {
+		var pre *plannedPlacement
+		if attempt < 3 {
+			pre = c.prePlace(ns, in, td, res, group, count, hash)
+		}
+		rev, err := c.store.Update(ctx, func(stx store.Tx) error {
+			return c.runTaskTx(tx{stx}, ns, in, td, pre, res, group, count, hash, now, out)
+		})
+		if errors.Is(err, errStalePlacement) {
+			pre.done()
+			continue
+		}
+		if err != nil {
+			pre.done()
+			return nil, err
+		}
+		pre.committed(rev)
+		err = c.view.waitRev(ctx, rev)
+		pre.done()
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
+
+// prePlace places a RunTask's tasks from the view when it is an EC2 (or
+// EXTERNAL) launch in an ACTIVE cluster the view knows; nil otherwise (the
+// transaction then decides, and reports any error).
+func (c *Control) prePlace(ns ecs.Namespace, in *wire.RunTaskRequest, td *taskDefRecord, res reservation, group string, count int, hash string) *plannedPlacement {
+	name, err := clusterName(ns, in.Cluster)
+	if err != nil {
+		return nil
+	}
+	cl, _ := c.view.get(keyCluster(ns, name)).(*clusterRecord)
+	if cl == nil || wire.Val(cl.Status) == statusInactive {
+		return nil
+	}
+	launch, _, err := resolveLaunch(cl, wire.Val(in.LaunchType), in.CapacityProviderStrategy)
+	if err != nil || launch == wire.LaunchTypeFargate {
+		return nil
+	}
+	req := placementRequest(td, res, count, group, in.PlacementStrategy, in.PlacementConstraints, hash)
+	return c.placeFromView(ns, name, req, res)
+}
+
+// runTaskTx is RunTask's transaction. With pre (a plan made from the
+// view) it re-reads and checks only the chosen instances; without, it
+// places over every instance record of the cluster. It MAY RUN MORE THAN
+// ONCE.
+func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td *taskDefRecord, pre *plannedPlacement, res reservation, group string, count int, hash string, now time.Time, out *wire.RunTaskResponse) error {
+	out.Tasks, out.Failures = []wire.Task{}, []wire.Failure{}
+	cl, err := activeCluster(t, ns, in.Cluster)
+	if err != nil {
+		return err
+	}
+	cluster := wire.Val(cl.ClusterName)
+	if tok := wire.Val(in.ClientToken); tok != "" {
+		rec, prior, err := tasksWithToken(t, ns, cluster, tok, now)
+		if err != nil {
+			return err
+		}
+		if rec != nil {
+			if rec.RequestHash != hash {
+				arns := make([]string, len(prior))
+				for i, p := range prior {
+					arns[i] = wire.Val(p.TaskArn)
+				}
+				return &ecs.Error{Code: ecs.Conflict, Message: "The specified client token has already been used in a request with different parameters.", ResourceIDs: arns}
+			}
+			for _, p := range prior {
+				out.Tasks = append(out.Tasks, p.Task)
+			}
+			return nil
+		}
+	}
+	launch, provider, err := resolveLaunch(cl, wire.Val(in.LaunchType), in.CapacityProviderStrategy)
+	if err != nil {
+		return err
+	}
+	if !taskDefSupports(td, launch) {
+		return ecs.Errorf(ecs.InvalidParameter, "Task definition does not support launch_type %s.", launch)
+	}
+	fargate := launch == wire.LaunchTypeFargate
+	var fg fargateRequest
+	switch {
+	case fargate:
+		if fg, err = checkFargateRequest(in, td); err != nil {
+			return err
+		}
+	case in.PlatformVersion != nil:
+		return ecs.Errorf(ecs.InvalidParameter, "The platform version must be null when specifying an %s launch type.", launch)
+	case wire.Val(td.NetworkMode) == wire.NetworkModeAwsvpc && (in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil):
+		return ecs.Errorf(ecs.InvalidParameter, "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+	}
+	opts := taskOptions{launchType: launch, provider: provider, group: group, startedBy: wire.Val(in.StartedBy),
+		overrides: in.Overrides, tags: in.Tags, propagate: wire.Val(in.PropagateTags),
+		managedTags: wire.Val(in.EnableECSManagedTags), execCommand: wire.Val(in.EnableExecuteCommand)}
+	// With a capacity provider strategy (the request's or the cluster
+	// default), each task's provider follows the base/weight
+	// distribution of spec §3.4, the base counted per RunTask call.
+	providers, err := taskProviders(cl, in, provider, count)
+	if err != nil {
+		return err
+	}
+	var cands []*candidate
+	if fargate {
+		// The fleet takes every Fargate task: no placement, no failures.
+		for i := 0; i < count; i++ {
+			opts.provider = providers[i]
+			rec := c.newTask(ns, cluster, td, opts, nil, now)
+			setFargate(rec, ns, td, fg)
+			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
+				return err
+			}
+			if err := t.put(keyFleet(ns, cluster, rec.ID), fleetRecord{}); err != nil {
+				return err
+			}
+			out.Tasks = append(out.Tasks, rec.Task)
+		}
+	} else if pre != nil && pre.cluster == cluster {
+		if pre.empty {
+			return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
+		}
+		if pre.err != nil {
+			return pre.err
+		}
+		byID := map[string]*candidate{}
+		for _, p := range pre.plan.Placements {
+			id := lastSegment(p.ARN)
+			cd := byID[id]
+			if cd == nil {
+				cd = &candidate{rec: new(instanceRecord)}
+				found, err := t.get(keyInstance(ns, cluster, id), cd.rec)
+				if err != nil {
+					return err
+				}
+				if !found {
+					return errStalePlacement
+				}
+				byID[id] = cd
+				cands = append(cands, cd)
+			}
+			if !takes(cd.rec, res) {
+				return errStalePlacement
+			}
+			cd.place(res, group)
+			opts.provider = providers[p.Task]
+			rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
+			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
+				return err
+			}
+			out.Tasks = append(out.Tasks, rec.Task)
+		}
+		if pre.plan.Unplaced > 0 {
+			out.Failures = planFailures(pre.plan)
+		}
+	} else {
+		cands, err = loadCandidates(t, ns, cluster)
+		if err != nil {
+			return err
+		}
+		if len(cands) == 0 {
+			return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
+		}
+		req := placementRequest(td, res, count, group, in.PlacementStrategy, in.PlacementConstraints, hash)
+		plan, byARN, err := schedule(req, cands, nil)
+		if err != nil {
+			return err
+		}
+		for _, p := range plan.Placements {
+			cd := byARN[p.ARN]
+			cd.place(res, group)
+			opts.provider = providers[p.Task]
+			rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
+			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
+				return err
+			}
+			out.Tasks = append(out.Tasks, rec.Task)
+		}
+		if plan.Unplaced > 0 {
+			out.Failures = planFailures(plan)
+		}
+	}
+	if tok := wire.Val(in.ClientToken); tok != "" && len(out.Tasks) > 0 {
+		rec := tokenRecord{RequestHash: hash, CreatedAt: now}
+		for _, task := range out.Tasks {
+			rec.TaskIDs = append(rec.TaskIDs, lastSegment(wire.Val(task.TaskArn)))
+		}
+		if err := t.put(keyToken(ns, cluster, tok), rec); err != nil {
+			return err
+		}
+	}
+	return saveCandidates(t, ns, cands)
 }
 
 func failureList(set map[[2]string]bool) []wire.Failure {

@@ -52,7 +52,7 @@ func capabilityAttributes() []wire.Attribute {
 	return out
 }
 
-func register(t *testing.T, c *Control, family string, cpu, mem, hostPort int32) {
+func register(t testing.TB, c *Control, family string, cpu, mem, hostPort int32) {
 	t.Helper()
 	cd := wire.ContainerDefinition{Name: wire.Ptr("app"), Image: wire.Ptr("busybox"), Cpu: wire.Ptr(cpu), Memory: wire.Ptr(mem)}
 	if hostPort > 0 {

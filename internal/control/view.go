@@ -218,3 +218,18 @@ func (v *view) count(prefix string, fn func(obj any) bool) int {
 	})
 	return n
 }
+
+// scanItems calls fn for the items under prefix in key order, with their
+// revisions, and returns the view revision they reflect. fn runs under the
+// view's read lock and must not call back into the view.
+func (v *view) scanItems(prefix string, fn func(it item) bool) store.Rev {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	v.tree.AscendGreaterOrEqual(item{key: prefix}, func(it item) bool {
+		if !strings.HasPrefix(it.key, prefix) {
+			return false
+		}
+		return fn(it)
+	})
+	return v.rev
+}
