@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -27,7 +28,6 @@ import (
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/control"
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/store"
 )
 
 // Config configures the Backend.
@@ -47,8 +47,15 @@ type Backend struct {
 	cfg Config
 	log *slog.Logger
 
-	mu       sync.Mutex
-	sessions map[*acs.Session]*session
+	mu         sync.Mutex
+	sessions   map[*acs.Session]*session
+	byInstance map[string][]*session // instance ARN → its sessions
+
+	// dirty holds the ARNs of instances whose tasks changed since the
+	// loop last looked (Control.NotifyInstanceTasks); dmu guards only it,
+	// because the notification runs under the view's lock.
+	dmu   sync.Mutex
+	dirty map[string]struct{}
 
 	// Lifecycle: cancel stops the loop, wg waits for it.
 	cancel context.CancelFunc
@@ -62,6 +69,7 @@ type session struct {
 	ns       ecs.Namespace
 	cluster  string
 	instance string            // container instance id
+	arn      string            // container instance ARN
 	sent     map[string]string // task ARN → desired status sent
 	seq      int64
 	manifest time.Time // when the last manifest was sent
@@ -83,7 +91,19 @@ func New(cfg Config) *Backend {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Backend{cfg: cfg, log: cfg.Log, sessions: map[*acs.Session]*session{}, kick: make(chan struct{}, 1)}
+	b := &Backend{cfg: cfg, log: cfg.Log, sessions: map[*acs.Session]*session{}, byInstance: map[string][]*session{},
+		dirty: map[string]struct{}{}, kick: make(chan struct{}, 1)}
+	cfg.Control.NotifyInstanceTasks(b.markDirty)
+	return b
+}
+
+// markDirty records that an instance's tasks changed and wakes the loop.
+// It runs under the view's lock: it only takes dmu.
+func (b *Backend) markDirty(instanceARN string) {
+	b.dmu.Lock()
+	b.dirty[instanceARN] = struct{}{}
+	b.dmu.Unlock()
+	b.poke()
 }
 
 // Start runs the sync loop until Close.
@@ -131,10 +151,13 @@ func (b *Backend) Connect(ctx context.Context, s *acs.Session) error {
 	if err := b.cfg.Control.SetAgentConnected(ctx, ns, cluster, id, true); err != nil {
 		return err
 	}
+	arn := ns.ARN("container-instance/" + cluster + "/" + id)
 	b.mu.Lock()
-	b.sessions[s] = &session{s: s, ns: ns, cluster: cluster, instance: id, sent: map[string]string{}, seq: s.SeqNum()}
+	st := &session{s: s, ns: ns, cluster: cluster, instance: id, arn: arn, sent: map[string]string{}, seq: s.SeqNum()}
+	b.sessions[s] = st
+	b.byInstance[arn] = append(b.byInstance[arn], st)
 	b.mu.Unlock()
-	b.poke()
+	b.markDirty(arn)
 	b.log.Info("agent connected", "cluster", cluster, "instance", id, "session", s.ID())
 	return nil
 }
@@ -147,11 +170,13 @@ func (b *Backend) Disconnect(ctx context.Context, s *acs.Session, cause error) {
 	delete(b.sessions, s)
 	others := false
 	if st != nil {
-		for _, o := range b.sessions {
-			if o.ns == st.ns && o.cluster == st.cluster && o.instance == st.instance {
-				others = true
-			}
+		list := slices.DeleteFunc(b.byInstance[st.arn], func(o *session) bool { return o == st })
+		if len(list) == 0 {
+			delete(b.byInstance, st.arn)
+		} else {
+			b.byInstance[st.arn] = list
 		}
+		others = len(list) > 0
 	}
 	b.mu.Unlock()
 	if st == nil || others {
@@ -175,7 +200,7 @@ func (b *Backend) Handle(ctx context.Context, s *acs.Session, msg any) {
 		if st == nil {
 			return
 		}
-		tasks, _ := b.cfg.Control.InstanceTasks(st.ns, st.cluster, st.instance)
+		tasks, _ := b.cfg.Control.InstanceTasks(st.ns, st.cluster, st.instance, nil)
 		want := map[string]string{}
 		for _, t := range tasks {
 			want[t.ARN] = t.Desired
@@ -221,64 +246,94 @@ func (b *Backend) poke() {
 	}
 }
 
-// loop syncs every session whenever the view changes, when poked, and at
-// least every second (for manifests).
+// loop syncs the sessions of instances whose tasks changed as soon as it
+// is poked, sends manifests when due (checked every second), and every
+// FullSyncInterval syncs every session (level-triggered: nothing is lost
+// if a notification was).
 func (b *Backend) loop(ctx context.Context) {
-	var rev store.Rev
-	changed := make(chan store.Rev, 1)
-	b.wg.Go(func() {
-		for ctx.Err() == nil {
-			r, err := b.cfg.Control.WaitChange(ctx, rev)
-			if err != nil {
-				return
-			}
-			rev = r
-			select {
-			case changed <- r:
-			default:
-			}
-		}
-	})
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	lastFull := b.cfg.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-changed:
 		case <-b.kick:
+			b.syncDirty(ctx)
 		case <-tick.C:
+			now := b.cfg.Now()
+			full := now.Sub(lastFull) >= fullSyncInterval
+			if full {
+				lastFull = now
+			}
+			b.syncDue(ctx, now, full)
 		}
-		b.syncAll(ctx)
 	}
 }
 
-// syncAll sends each session what changed for its instance.
-func (b *Backend) syncAll(ctx context.Context) {
+// fullSyncInterval is how often every session is compared with its tasks
+// even without a change notification.
+const fullSyncInterval = 30 * time.Second
+
+// syncDirty syncs the sessions of the instances marked dirty.
+func (b *Backend) syncDirty(ctx context.Context) {
+	b.dmu.Lock()
+	dirty := b.dirty
+	b.dirty = make(map[string]struct{}, len(dirty))
+	b.dmu.Unlock()
+	var todo []*session
 	b.mu.Lock()
-	all := make([]*session, 0, len(b.sessions))
-	for _, st := range b.sessions {
-		all = append(all, st)
+	for arn := range dirty {
+		todo = append(todo, b.byInstance[arn]...)
 	}
 	b.mu.Unlock()
 	now := b.cfg.Now()
-	for _, st := range all {
-		if err := b.sync(ctx, st, now); err != nil && !errors.Is(err, acs.ErrSessionClosed) {
-			b.log.Warn("agent sync failed", "instance", st.instance, "err", err)
-		}
+	for _, st := range todo {
+		b.syncOne(ctx, st, now, true)
 	}
 }
 
-// sync sends one session a PayloadMessage with the tasks whose desired
-// status it has not been sent yet, and a manifest when one is due. Only the
-// loop goroutine calls it, so a session's state needs no lock.
-func (b *Backend) sync(ctx context.Context, st *session, now time.Time) error {
-	tasks, _ := b.cfg.Control.InstanceTasks(st.ns, st.cluster, st.instance)
+// syncDue sends the manifests that are due, and with full syncs every
+// session's tasks too.
+func (b *Backend) syncDue(ctx context.Context, now time.Time, full bool) {
+	b.mu.Lock()
+	all := make([]*session, 0, len(b.sessions))
+	for _, st := range b.sessions {
+		if full || now.Sub(st.manifest) >= b.cfg.ManifestInterval {
+			all = append(all, st)
+		}
+	}
+	b.mu.Unlock()
+	for _, st := range all {
+		b.syncOne(ctx, st, now, full)
+	}
+}
+
+func (b *Backend) syncOne(ctx context.Context, st *session, now time.Time, tasks bool) {
+	if err := b.sync(ctx, st, now, tasks); err != nil && !errors.Is(err, acs.ErrSessionClosed) {
+		b.log.Warn("agent sync failed", "instance", st.instance, "err", err)
+	}
+}
+
+// sync sends one session (with tasks) a PayloadMessage with the tasks
+// whose desired status it has not been sent yet, and a manifest when one
+// is due. Only the loop goroutine calls it, so a session's state needs no
+// lock.
+func (b *Backend) sync(ctx context.Context, st *session, now time.Time, tasks bool) error {
+	manifestDue := now.Sub(st.manifest) >= b.cfg.ManifestInterval
+	if !tasks && !manifestDue {
+		return nil
+	}
+	var compile func(arn, desired string) bool
+	if tasks {
+		compile = func(arn, desired string) bool { return st.sent[arn] != desired }
+	}
+	all, _ := b.cfg.Control.InstanceTasks(st.ns, st.cluster, st.instance, compile)
 	var changed []acs.Task
-	live := map[string]bool{}
-	for _, t := range tasks {
+	live := make(map[string]bool, len(all))
+	for _, t := range all {
 		live[t.ARN] = true
-		if st.sent[t.ARN] != t.Desired {
+		if tasks && st.sent[t.ARN] != t.Desired && t.Task.ARN != "" {
 			changed = append(changed, t.Task)
 		}
 	}
@@ -299,12 +354,14 @@ func (b *Backend) sync(ctx context.Context, st *session, now time.Time) error {
 			st.sent[t.ARN] = t.DesiredStatus
 		}
 	}
-	for arn := range st.sent {
-		if !live[arn] {
-			delete(st.sent, arn) // stopped: nothing more to send about it
+	if tasks {
+		for arn := range st.sent {
+			if !live[arn] {
+				delete(st.sent, arn) // stopped: nothing more to send about it
+			}
 		}
 	}
-	if now.Sub(st.manifest) >= b.cfg.ManifestInterval {
+	if manifestDue {
 		st.manifest = now
 		st.seq++
 		m := &acs.TaskManifestMessage{
@@ -314,8 +371,8 @@ func (b *Backend) sync(ctx context.Context, st *session, now time.Time) error {
 			MessageID:            "manifest-" + strconv.FormatUint(st.s.ID(), 10) + "-" + strconv.FormatInt(st.seq, 10),
 			Timeline:             st.seq,
 		}
-		for _, t := range tasks {
-			m.Tasks = append(m.Tasks, acs.TaskIdentifier{TaskARN: t.ARN, TaskClusterARN: t.Task.TaskClusterARN, DesiredStatus: t.Desired})
+		for _, t := range all {
+			m.Tasks = append(m.Tasks, acs.TaskIdentifier{TaskARN: t.ARN, TaskClusterARN: t.ClusterARN, DesiredStatus: t.Desired})
 		}
 		return st.s.Send(ctx, m)
 	}

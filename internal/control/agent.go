@@ -2,6 +2,8 @@ package control
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/ecs"
@@ -10,41 +12,53 @@ import (
 )
 
 // AgentTask is a task an instance's agent should hold: its ARN, desired
-// status, and the ACS form the agent runs.
+// status and cluster, and (when asked for) the ACS form the agent runs.
 type AgentTask struct {
-	ARN     string
-	Desired string
-	Task    acs.Task
+	ARN        string
+	Desired    string
+	ClusterARN string
+	Task       acs.Task // set only when the caller's compile returned true
 }
 
-// InstanceTasks returns, from the view, the tasks placed on an instance that
-// have not STOPPED, compiled for its agent, and the view revision they
-// reflect.
-func (c *Control) InstanceTasks(ns ecs.Namespace, cluster, instanceID string) ([]AgentTask, store.Rev) {
+// InstanceTasks returns, from the view's task index, the tasks placed on an
+// instance that have not STOPPED, sorted by ARN, and the view revision they
+// reflect. compile (nil = never) says which of them the caller needs in
+// their ACS form: compiling is the costly part, and a session only sends
+// what changed.
+func (c *Control) InstanceTasks(ns ecs.Namespace, cluster, instanceID string, compile func(arn, desired string) bool) ([]AgentTask, store.Rev) {
 	arn := instanceARN(ns, cluster, instanceID)
-	var recs []*taskRecord
 	c.view.mu.RLock()
 	rev := c.view.rev
 	c.view.mu.RUnlock()
-	c.view.scan(keyTaskPrefix(ns, cluster), "", false, func(_ string, obj any) bool {
-		if r, ok := obj.(*taskRecord); ok && wire.Val(r.ContainerInstanceArn) == arn && wire.Val(r.LastStatus) != taskStopped {
-			recs = append(recs, r)
-		}
-		return true
-	})
+	recs := c.view.index.instanceTasks(arn)
+	slices.SortFunc(recs, func(a, b *taskRecord) int { return strings.Compare(wire.Val(a.TaskArn), wire.Val(b.TaskArn)) })
 	out := make([]AgentTask, 0, len(recs))
 	for _, r := range recs {
-		ref, ok := parseTaskDefRef(ns, wire.Val(r.TaskDefinitionArn))
-		if !ok {
-			continue
+		at := AgentTask{ARN: wire.Val(r.TaskArn), Desired: wire.Val(r.DesiredStatus), ClusterARN: wire.Val(r.ClusterArn)}
+		if compile != nil && compile(at.ARN, at.Desired) {
+			ref, ok := parseTaskDefRef(ns, wire.Val(r.TaskDefinitionArn))
+			if !ok {
+				continue
+			}
+			td, _ := c.view.get(keyTaskDef(ns, ref.family, ref.revision)).(*taskDefRecord)
+			if td == nil {
+				continue
+			}
+			at.Task = acs.CompileTask(&td.TaskDefinition, &r.Task)
 		}
-		td, _ := c.view.get(keyTaskDef(ns, ref.family, ref.revision)).(*taskDefRecord)
-		if td == nil {
-			continue
-		}
-		out = append(out, AgentTask{ARN: wire.Val(r.TaskArn), Desired: wire.Val(r.DesiredStatus), Task: acs.CompileTask(&td.TaskDefinition, &r.Task)})
+		out = append(out, at)
 	}
 	return out, rev
+}
+
+// NotifyInstanceTasks registers fn to be told the ARN of each container
+// instance whose tasks change. It must be called before the first change
+// it should see (at start, before agents connect); fn runs on the view's
+// goroutine under its lock, so it must only record the ARN and return.
+func (c *Control) NotifyInstanceTasks(fn func(instanceARN string)) {
+	c.view.mu.Lock()
+	c.view.index.notify = fn
+	c.view.mu.Unlock()
 }
 
 // InstanceStatus returns an instance's status ("" if it does not exist).

@@ -261,20 +261,11 @@ func (c *Control) clusterCounts(ns ecs.Namespace, cluster string) clusterCounts 
 		}
 		return true
 	})
-	c.view.scan(keyTaskPrefix(ns, cluster), "", false, func(_ string, obj any) bool {
-		if r, ok := obj.(*taskRecord); ok {
-			launch := launchTypeOf(string(wire.Val(r.LaunchType)), wire.Val(r.CapacityProviderName))
-			switch wire.Val(r.LastStatus) {
-			case taskRunning:
-				cc.running++
-				bump(cc.byLaunch, launch, 0)
-			case taskPending:
-				cc.pending++
-				bump(cc.byLaunch, launch, 1)
-			}
-		}
-		return true
-	})
+	cc.byLaunch = c.view.index.clusterCounts(nsPrefix(ns) + cluster)
+	for _, v := range cc.byLaunch {
+		cc.running += v[0]
+		cc.pending += v[1]
+	}
 	return cc
 }
 

@@ -184,7 +184,7 @@ func TestRunTask_FargateShape(t *testing.T) {
 		if n := wire.Val(d.ContainerInstances[0].RunningTasksCount) + wire.Val(d.ContainerInstances[0].PendingTasksCount); n != 0 {
 			t.Fatalf("the instance counts %d tasks", n)
 		}
-		if tasks, _ := f.c.InstanceTasks(testNS, "tasks", f.id); len(tasks) != 0 {
+		if tasks, _ := f.c.InstanceTasks(testNS, "tasks", f.id, nil); len(tasks) != 0 {
 			t.Fatalf("instance tasks %+v", tasks)
 		}
 	})

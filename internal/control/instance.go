@@ -304,24 +304,18 @@ type instanceUsage struct {
 }
 
 // instanceUsage returns what the tasks on an instance hold (its Reserved
-// totals, spec §9.2) and counts them from the view (§9.3: running =
+// totals, spec §9.2) and counts them from the task index (§9.3: running =
 // desiredStatus RUNNING; pending = lastStatus PENDING).
 func (c *Control) instanceUsage(ns ecs.Namespace, rec *instanceRecord) instanceUsage {
 	u := instanceUsage{cpu: rec.Reserved.CPU, memory: rec.Reserved.Memory, ports: rec.Reserved.Ports, udp: rec.Reserved.UDP}
-	arn := wire.Val(rec.ContainerInstanceArn)
-	c.view.scan(keyTaskPrefix(ns, rec.Cluster), "", false, func(_ string, obj any) bool {
-		r, ok := obj.(*taskRecord)
-		if !ok || wire.Val(r.ContainerInstanceArn) != arn || wire.Val(r.LastStatus) == taskStopped {
-			return true
-		}
+	for _, r := range c.view.index.instanceTasks(wire.Val(rec.ContainerInstanceArn)) {
 		if wire.Val(r.DesiredStatus) == taskRunning {
 			u.running++
 		}
 		if wire.Val(r.LastStatus) == taskPending {
 			u.pending++
 		}
-		return true
-	})
+	}
 	return u
 }
 
@@ -468,14 +462,12 @@ func (c *Control) queryCandidate(ns ecs.Namespace, r *instanceRecord) scheduler.
 	if r.RegisteredAt != nil {
 		cand.RegisteredAt = r.RegisteredAt.Time
 	}
-	arn := wire.Val(r.ContainerInstanceArn)
-	c.view.scan(keyTaskPrefix(ns, r.Cluster), "", false, func(_ string, obj any) bool {
-		if t, ok := obj.(*taskRecord); ok && wire.Val(t.ContainerInstanceArn) == arn && wire.Val(t.DesiredStatus) == taskRunning {
+	for _, t := range c.view.index.instanceTasks(wire.Val(r.ContainerInstanceArn)) {
+		if wire.Val(t.DesiredStatus) == taskRunning {
 			cand.RunningTasksCount++
 			cand.TaskGroups[wire.Val(t.Group)]++
 		}
-		return true
-	})
+	}
 	return cand
 }
 

@@ -34,6 +34,9 @@ func itemLess(a, b item) bool { return a.key < b.key }
 type view struct {
 	decode func(key string, value []byte) (any, error)
 	log    *slog.Logger
+	// index follows the task records (taskindex.go); it is updated under
+	// mu, before rev advances.
+	index *taskIndex
 
 	mu      sync.RWMutex
 	tree    *btree.BTreeG[item]
@@ -45,6 +48,7 @@ func newView(decode func(string, []byte) (any, error), log *slog.Logger) *view {
 	return &view{
 		decode:  decode,
 		log:     log,
+		index:   newTaskIndex(),
 		tree:    btree.NewG(32, itemLess),
 		changed: make(chan struct{}),
 	}
@@ -76,6 +80,11 @@ func (v *view) load(ctx context.Context, s store.Store) (store.Rev, error) {
 	}
 	v.mu.Lock()
 	v.tree = tree
+	v.index.reset()
+	tree.Ascend(func(it item) bool {
+		v.index.apply(it.key, nil, it.obj)
+		return true
+	})
 	if rev > v.rev {
 		v.rev = rev
 	}
@@ -137,6 +146,7 @@ func (v *view) apply(ev store.Event) {
 		} else {
 			v.tree.ReplaceOrInsert(item{key: ev.KV.Key, obj: obj, modRev: ev.KV.ModRev})
 		}
+		v.index.apply(ev.KV.Key, old.obj, obj)
 	}
 	// Waiters wake only once the whole revision is applied: an Update that
 	// wrote several keys is visible all at once (read-your-writes).

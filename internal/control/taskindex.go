@@ -1,0 +1,160 @@
+package control
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/berth-dev/berth/internal/wire"
+)
+
+// taskIndex is a secondary index over the view's task records, kept in step
+// with it: the view calls apply for every task record it changes, under its
+// own lock and before its revision advances, so a reader that waited for a
+// revision finds the index at least as new.
+//
+// It answers, without scanning a cluster's tasks:
+//   - the live (not STOPPED) tasks on each container instance (the agent
+//     sessions, instance counters, the query language's task:group);
+//   - each cluster's running and pending counts by launch type
+//     (DescribeClusters).
+//
+// And it tells a subscriber (the agent sessions) which instances' tasks
+// changed.
+type taskIndex struct {
+	mu         sync.RWMutex
+	byInstance map[string]map[string]*taskRecord // instance ARN → task key → record
+	clusters   map[string]*taskCounts            // nsPrefix + cluster
+
+	// notify, when set (before the view starts), is called with the ARN
+	// of an instance whose tasks changed. It runs under the view's lock
+	// and must be quick and must not call back into Control.
+	notify func(instanceARN string)
+}
+
+// taskCounts are a cluster's task counts: [0] running, [1] pending, by
+// launch type (as DescribeClusters counts them).
+type taskCounts struct {
+	byLaunch map[string][2]int
+}
+
+func newTaskIndex() *taskIndex {
+	return &taskIndex{byInstance: map[string]map[string]*taskRecord{}, clusters: map[string]*taskCounts{}}
+}
+
+// reset empties the index (the view is re-listing).
+func (x *taskIndex) reset() {
+	x.mu.Lock()
+	x.byInstance = map[string]map[string]*taskRecord{}
+	x.clusters = map[string]*taskCounts{}
+	x.mu.Unlock()
+}
+
+// apply moves a task key from its old record to its new one (either nil).
+func (x *taskIndex) apply(key string, old, new any) {
+	o, _ := old.(*taskRecord)
+	n, _ := new.(*taskRecord)
+	if o == nil && n == nil {
+		return
+	}
+	x.mu.Lock()
+	x.remove(key, o)
+	x.add(key, n)
+	x.mu.Unlock()
+	if x.notify != nil {
+		if o != nil && o.ContainerInstanceArn != nil {
+			x.notify(*o.ContainerInstanceArn)
+		}
+		if n != nil && n.ContainerInstanceArn != nil && (o == nil || wire.Val(o.ContainerInstanceArn) != *n.ContainerInstanceArn) {
+			x.notify(*n.ContainerInstanceArn)
+		}
+	}
+}
+
+func clusterOfTaskKey(key string) string {
+	// ns/<acct>/<region>/task/<cluster>/<id> → ns/<acct>/<region>/<cluster>
+	i := strings.Index(key, "/task/")
+	j := strings.LastIndexByte(key, '/')
+	if i < 0 || j <= i+6 {
+		return ""
+	}
+	return key[:i+1] + key[i+6:j]
+}
+
+func (x *taskIndex) remove(key string, r *taskRecord) {
+	if r == nil {
+		return
+	}
+	if arn := wire.Val(r.ContainerInstanceArn); arn != "" {
+		if m := x.byInstance[arn]; m != nil {
+			delete(m, key)
+			if len(m) == 0 {
+				delete(x.byInstance, arn)
+			}
+		}
+	}
+	x.count(key, r, -1)
+}
+
+func (x *taskIndex) add(key string, r *taskRecord) {
+	if r == nil {
+		return
+	}
+	if arn := wire.Val(r.ContainerInstanceArn); arn != "" && wire.Val(r.LastStatus) != taskStopped {
+		m := x.byInstance[arn]
+		if m == nil {
+			m = map[string]*taskRecord{}
+			x.byInstance[arn] = m
+		}
+		m[key] = r
+	}
+	x.count(key, r, 1)
+}
+
+func (x *taskIndex) count(key string, r *taskRecord, d int) {
+	i := 0
+	switch wire.Val(r.LastStatus) {
+	case taskRunning:
+	case taskPending:
+		i = 1
+	default:
+		return
+	}
+	ck := clusterOfTaskKey(key)
+	tc := x.clusters[ck]
+	if tc == nil {
+		tc = &taskCounts{byLaunch: map[string][2]int{}}
+		x.clusters[ck] = tc
+	}
+	launch := launchTypeOf(string(wire.Val(r.LaunchType)), wire.Val(r.CapacityProviderName))
+	v := tc.byLaunch[launch]
+	v[i] += d
+	tc.byLaunch[launch] = v
+}
+
+// instanceTasks returns the live tasks on an instance (in no order).
+func (x *taskIndex) instanceTasks(instanceARN string) []*taskRecord {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	m := x.byInstance[instanceARN]
+	out := make([]*taskRecord, 0, len(m))
+	for _, r := range m {
+		out = append(out, r)
+	}
+	return out
+}
+
+// clusterCounts returns a copy of a cluster's running/pending counts by
+// launch type.
+func (x *taskIndex) clusterCounts(clusterKey string) map[string][2]int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	out := map[string][2]int{}
+	if tc := x.clusters[clusterKey]; tc != nil {
+		for k, v := range tc.byLaunch {
+			if v != [2]int{} {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
