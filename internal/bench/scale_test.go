@@ -1,0 +1,382 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// BenchmarkScale is issue 4's scale benchmark. It builds the berth binary
+// and starts, as separate processes, one `berth server` (bolt, durable
+// commits) and one `berth sim` with BERTH_SCALE_INSTANCES instances
+// (default 5,000; 4 vCPU / 16 GiB each over 3 availability zones). Then:
+//
+//  1. BERTH_SCALE_TASKS tasks (default 100,000) are submitted through
+//     RunTask (count 10, binpack on memory) by 16 concurrent SDK clients;
+//     it reports the RunTask throughput (tasks placed and durably
+//     committed per second of the submission phase) and the time from the
+//     first call until the cluster counts every task RUNNING;
+//  2. DescribeTasks of 10 random tasks, and ListTasks pages of 100, from 8
+//     keep-alive clients for 5 s each (req/s);
+//  3. the server's RSS above the empty server (after the cluster and task
+//     definition were created, before the instances), per task;
+//  4. the server is stopped (SIGTERM) and started again on the same data
+//     directory: the time from starting the process to its first answered
+//     DescribeClusters.
+//
+// Run it (about two minutes):
+//
+//	go test -run='^$' -bench=Scale -benchtime=1x -timeout=30m ./internal/bench/
+func BenchmarkScale(b *testing.B) {
+	instances := envInt("BERTH_SCALE_INSTANCES", 5000)
+	total := envInt("BERTH_SCALE_TASKS", 100_000)
+	for range b.N {
+		runScale(b, instances, total)
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// proc is a child process whose stdout lines are scanned for a marker.
+type proc struct {
+	cmd   *exec.Cmd
+	lines chan string
+	done  chan error
+}
+
+func startProc(b *testing.B, bin string, args ...string) *proc {
+	b.Helper()
+	cmd := exec.Command(bin, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if testing.Verbose() {
+		cmd.Stderr = os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	p := &proc{cmd: cmd, lines: make(chan string, 64), done: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		close(p.lines)
+	}()
+	go func() { p.done <- cmd.Wait() }()
+	b.Cleanup(func() { p.stop() })
+	return p
+}
+
+// waitLine returns the first line containing marker.
+func (p *proc) waitLine(b *testing.B, marker string, timeout time.Duration) string {
+	b.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				b.Fatalf("%s exited before printing %q", p.cmd.Path, marker)
+			}
+			if strings.Contains(l, marker) {
+				return l
+			}
+		case <-deadline:
+			b.Fatalf("%s: no %q after %s", p.cmd.Path, marker, timeout)
+		}
+	}
+}
+
+// stop sends SIGTERM and waits (SIGKILL after 30 s).
+func (p *proc) stop() {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	p.done <- nil // later stops return at once
+}
+
+// rssBytes reads a process's resident set size.
+func rssBytes(b *testing.B, pid int) int64 {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
+
+func buildBerth(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "berth")
+	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/berth")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+func runScale(b *testing.B, instances, total int) {
+	b.StopTimer()
+	bin := buildBerth(b)
+	dataDir := b.TempDir()
+	srv := startProc(b, bin, "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
+	line := srv.waitLine(b, "listening on ", 30*time.Second)
+	url := strings.TrimSpace(line[strings.Index(line, "listening on ")+len("listening on "):])
+	addr := strings.TrimPrefix(url, "http://")
+
+	client := ecs.New(ecs.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""),
+		Retryer:     aws.NopRetryer{},
+		HTTPClient:  httpClient(32),
+	})
+	ctx := context.Background()
+	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("scale")}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("scale-task"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("busybox"),
+			Cpu: 64, Memory: aws.Int32(512)}},
+	}); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	emptyRSS := rssBytes(b, srv.cmd.Process.Pid)
+
+	t0 := time.Now()
+	sim := startProc(b, bin, "sim", "--endpoint", url, "--cluster", "scale", "--instances", strconv.Itoa(instances),
+		"--cpu", "4096", "--memory", "16384", "--zones", "us-east-1a,us-east-1b,us-east-1c", "--data-dir", filepath.Join(b.TempDir(), "sim"),
+		"--log-level", "warn")
+	sim.waitLine(b, "instances registered", 10*time.Minute)
+	b.Logf("%d instances registered and connected in %s", instances, time.Since(t0).Round(time.Millisecond))
+
+	// 1. RunTask and RUNNING.
+	b.StartTimer()
+	arns, runTaskRate, allRunning := submitAndWait(b, client, total)
+	b.StopTimer()
+	b.ReportMetric(runTaskRate, "runtask-tasks/s")
+	b.ReportMetric(allRunning.Seconds(), "s-to-all-running")
+
+	// 2. Reads.
+	hc := httpClient(16)
+	rng := rand.New(rand.NewPCG(1, 2))
+	bodies := make([][]byte, 1024)
+	for i := range bodies {
+		pick := make([]string, 10)
+		for j := range pick {
+			pick[j] = arns[rng.IntN(len(arns))]
+		}
+		bodies[i], _ = json.Marshal(map[string]any{"cluster": "scale", "tasks": pick})
+	}
+	describe := readRate(8, 5*time.Second, func(i int64) error {
+		return post(hc, url, "DescribeTasks", bodies[i%int64(len(bodies))], nil)
+	})
+	b.ReportMetric(describe, "describetasks-req/s")
+	var tokens sync.Map // client → next token
+	list := readRate(8, 5*time.Second, func(i int64) error {
+		g := i % 8
+		tok, _ := tokens.Load(g)
+		req := map[string]any{"cluster": "scale", "maxResults": 100}
+		if s, _ := tok.(string); s != "" {
+			req["nextToken"] = s
+		}
+		body, _ := json.Marshal(req)
+		var out struct {
+			TaskArns  []string `json:"taskArns"`
+			NextToken string   `json:"nextToken"`
+		}
+		if err := post(hc, url, "ListTasks", body, &out); err != nil {
+			return err
+		}
+		if len(out.TaskArns) != 100 && out.NextToken != "" {
+			return fmt.Errorf("ListTasks page of %d", len(out.TaskArns))
+		}
+		tokens.Store(g, out.NextToken)
+		return nil
+	})
+	b.ReportMetric(list, "listtasks-req/s")
+
+	// 3. Memory.
+	rss := rssBytes(b, srv.cmd.Process.Pid)
+	b.ReportMetric(float64(rss-emptyRSS)/float64(total), "rss-bytes/task")
+	b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
+
+	// 4. Restart.
+	sim.stop()
+	srv.stop()
+	start := time.Now()
+	srv2 := startProc(b, bin, "server", "--listen", addr, "--data-dir", dataDir, "--log-level", "warn")
+	srv2.waitLine(b, "listening on ", time.Minute)
+	for {
+		if err := post(hc, url, "DescribeClusters", []byte(`{"clusters":["scale"]}`), nil); err == nil {
+			break
+		}
+		if time.Since(start) > time.Minute {
+			b.Fatal("server not serving a minute after restart")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "s-restart")
+	var n struct {
+		Clusters []struct {
+			Running int `json:"runningTasksCount"`
+		} `json:"clusters"`
+	}
+	if err := post(hc, url, "DescribeClusters", []byte(`{"clusters":["scale"]}`), &n); err != nil || len(n.Clusters) != 1 {
+		b.Fatalf("after restart: %v %+v", err, n)
+	}
+	b.Logf("after restart the cluster counts %d running tasks", n.Clusters[0].Running)
+}
+
+// submitAndWait runs total tasks through RunTask (count 10, binpack on
+// memory) from 16 clients and waits until the cluster counts them all
+// RUNNING. It returns the task ARNs, the RunTask rate (tasks/s over the
+// submission phase) and the time from the first call to all RUNNING.
+func submitAndWait(b *testing.B, client *ecs.Client, total int) ([]string, float64, time.Duration) {
+	const conc = 16
+	var mu sync.Mutex
+	arns := make([]string, 0, total)
+	calls := make(chan struct{}, total/10)
+	for range total / 10 {
+		calls <- struct{}{}
+	}
+	close(calls)
+	start := time.Now()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range conc {
+		wg.Go(func() {
+			for range calls {
+				out, err := client.RunTask(context.Background(), &ecs.RunTaskInput{Cluster: aws.String("scale"), TaskDefinition: aws.String("scale-task"),
+					Count:             aws.Int32(10),
+					PlacementStrategy: []types.PlacementStrategy{{Type: types.PlacementStrategyTypeBinpack, Field: aws.String("memory")}}})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				failed.Add(int64(len(out.Failures)))
+				mu.Lock()
+				for _, t := range out.Tasks {
+					arns = append(arns, aws.ToString(t.TaskArn))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	submitted := time.Since(start)
+	if failed.Load() > 0 || len(arns) != total {
+		b.Fatalf("placed %d of %d tasks (%d failures)", len(arns), total, failed.Load())
+	}
+	b.Logf("%d tasks placed and committed in %s", total, submitted.Round(time.Millisecond))
+	for {
+		d, err := client.DescribeClusters(context.Background(), &ecs.DescribeClustersInput{Clusters: []string{"scale"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d.Clusters[0].RunningTasksCount >= int32(total) {
+			break
+		}
+		if time.Since(start) > 10*time.Minute {
+			b.Fatalf("%d of %d RUNNING after 10 minutes", d.Clusters[0].RunningTasksCount, total)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return arns, float64(total) / submitted.Seconds(), time.Since(start)
+}
+
+// readRate runs fn from conc goroutines for d and returns calls per second.
+func readRate(conc int, d time.Duration, fn func(i int64) error) float64 {
+	var n atomic.Int64
+	var errs atomic.Int64
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				i := n.Add(1)
+				if fn(i) != nil {
+					errs.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if errs.Load() > 0 {
+		return 0 // a failing read does not count as throughput
+	}
+	return float64(n.Load()) / d.Seconds()
+}
+
+// post sends one ECS JSON request; out (optional) receives the answer.
+func post(c *http.Client, url, op string, body []byte, out any) error {
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", target+op)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: %d %s", op, resp.StatusCode, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
