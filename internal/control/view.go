@@ -38,6 +38,8 @@ type view struct {
 	// index follows the task records (taskindex.go); it is updated under
 	// mu, before rev advances.
 	index *taskIndex
+	// intern shares repeated values between decoded task records.
+	intern interner
 
 	mu      sync.RWMutex
 	tree    *btree.BTreeG[item]
@@ -46,13 +48,20 @@ type view struct {
 }
 
 func newView(decode func(string, []byte) (any, error), log *slog.Logger) *view {
-	return &view{
-		decode:  decode,
+	v := &view{
 		log:     log,
 		index:   newTaskIndex(),
 		tree:    btree.NewG(32, itemLess),
 		changed: make(chan struct{}),
 	}
+	v.decode = func(key string, value []byte) (any, error) {
+		obj, err := decode(key, value)
+		if r, ok := obj.(*taskRecord); ok {
+			v.intern.task(r)
+		}
+		return obj, err
+	}
+	return v
 }
 
 // loadChunk is how many records load decodes at a time.

@@ -97,7 +97,10 @@ type Store struct {
 	commits, written atomic.Uint64
 
 	commitWG sync.WaitGroup // the committer goroutine
-	watchWG  sync.WaitGroup // one goroutine per watcher
+
+	stopRelease chan struct{}  // closed by Close: stops releaseLoop
+	releaseWG   sync.WaitGroup // releaseLoop (mapped.go)
+	watchWG     sync.WaitGroup // one goroutine per watcher
 
 	closeOnce sync.Once
 	closeErr  error
@@ -131,12 +134,15 @@ func Open(path string, opts Options) (*Store, error) {
 		kick:     make(chan struct{}, 1),
 		watchers: map[*watcher]struct{}{},
 		done:     make(chan struct{}),
+
+		stopRelease: make(chan struct{}),
 	}
 	if err := s.init(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	s.rev, s.compacted = s.diskRev, s.diskCompacted
 	s.commitWG.Go(s.commitLoop)
+	s.releaseWG.Go(s.releaseLoop)
 	return s, nil
 }
 
@@ -221,6 +227,8 @@ func (s *Store) Rev(ctx context.Context) (store.Rev, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true) // 1
+		close(s.stopRelease)
+		s.releaseWG.Wait()
 
 		s.qmu.Lock() // 2
 		s.queueClosed = true
