@@ -177,7 +177,7 @@ type describeGroupsResult struct {
 
 type describeInstancesResult struct {
 	AutoScalingInstances list[xmlInstance] `xml:"AutoScalingInstances"`
-	NextToken            string        `xml:"NextToken,omitempty"`
+	NextToken            string            `xml:"NextToken,omitempty"`
 }
 
 type activityResult struct {
