@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/server"
 )
 
@@ -512,4 +513,36 @@ func TestAutoScaling_AWSCLI(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "ValidationError") || !strings.Contains(string(out), "above max value 3") {
 		t.Errorf("set-desired-capacity above max: %v\n%s", err, out)
 	}
+}
+
+// TestAutoScaling_SigV4: under --auth sigv4 the Query API verifies the
+// signature over the form body, and the key's account owns the groups.
+func TestAutoScaling_SigV4(t *testing.T) {
+	creds := filepath.Join(t.TempDir(), "creds")
+	if err := os.WriteFile(creds, []byte("AKIDGOOD goodsecret 333333333333\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Auth: api.AuthSigV4, CredentialsFile: creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	ctx := testCtx(t)
+	mk := func(key, secret string) *asg.Client {
+		return asg.New(asg.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.URL()), Retryer: aws.NopRetryer{},
+			Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")})
+	}
+	good := mk("AKIDGOOD", "goodsecret")
+	must(good.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String("signed"), MinSize: aws.Int32(0), MaxSize: aws.Int32(1),
+		LaunchConfigurationName: aws.String("lc"), AvailabilityZones: []string{"us-east-1a"},
+	}))(t)
+	g := describe(t, good, "signed")
+	if !strings.Contains(aws.ToString(g.AutoScalingGroupARN), ":333333333333:") {
+		t.Errorf("ARN %s", aws.ToString(g.AutoScalingGroupARN))
+	}
+	_, err = mk("AKIDGOOD", "wrong").DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{})
+	wantCode(t, err, "SignatureDoesNotMatch")
+	_, err = mk("AKIDUNKNOWN", "x").DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{})
+	wantCode(t, err, "InvalidClientTokenId")
 }
