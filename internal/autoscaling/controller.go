@@ -162,15 +162,21 @@ func signal(ch chan<- struct{}) {
 	}
 }
 
-// pass reconciles every group once.
+// pass reconciles every group once. Groups whose snapshot needs no change
+// cost no write: only their in-flight launcher calls are checked.
 func (c *Controller) pass(ctx context.Context) error {
-	type ref struct{ account, region, name string }
-	var groups []ref
+	var groups []*Group
 	err := c.cfg.Store.View(ctx, func(r store.Reader) error {
 		return r.List("asg/", "", func(kv store.KV) error {
-			if a, rg, n, ok := parseGroupKey(kv.Key); ok {
-				groups = append(groups, ref{a, rg, n})
+			if _, _, _, ok := parseGroupKey(kv.Key); !ok {
+				return nil
 			}
+			g := new(Group)
+			if err := json.Unmarshal(kv.Value, g); err != nil {
+				c.log.Warn("autoscaling: undecodable group skipped", "key", kv.Key, "err", err)
+				return nil
+			}
+			groups = append(groups, g)
 			return nil
 		})
 	})
@@ -179,11 +185,24 @@ func (c *Controller) pass(ctx context.Context) error {
 	}
 	var errs []error
 	for _, g := range groups {
-		if err := c.reconcile(ctx, g.account, g.region, g.name); err != nil {
-			errs = append(errs, fmt.Errorf("group %s: %w", g.name, err))
+		if Decide(g, c.cfg.Now(), c.cfg.Policy, c.cfg.Rand).Empty() {
+			c.startCalls(ctx, g)
+			continue
+		}
+		if err := c.reconcile(ctx, g.Account, g.Region, g.Name); err != nil {
+			errs = append(errs, fmt.Errorf("group %s: %w", g.Name, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// startCalls starts the launcher calls the group's instances need.
+func (c *Controller) startCalls(ctx context.Context, g *Group) {
+	for _, in := range g.Instances {
+		if in.LifecycleState == StatePending || in.LifecycleState == StateTerminating {
+			c.start(ctx, g, in)
+		}
+	}
 }
 
 // reconcile applies Decide's plan for one group and starts the launcher
@@ -216,11 +235,7 @@ func (c *Controller) reconcile(ctx context.Context, account, region, name string
 	if err != nil || after == nil {
 		return err
 	}
-	for _, in := range after.Instances {
-		if in.LifecycleState == StatePending || in.LifecycleState == StateTerminating {
-			c.start(ctx, after, in)
-		}
-	}
+	c.startCalls(ctx, after)
 	return nil
 }
 
