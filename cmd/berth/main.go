@@ -81,8 +81,13 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.TaskRetention, "task-retention", time.Hour, "how long STOPPED tasks stay describable")
 	fs.StringVar(&cfg.FargateRuntime, "fargate-runtime", "auto", "runtime of the built-in Fargate fleet: auto (Docker when it answers, else simulated), docker, or sim")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	var asgExec string
+	fs.StringVar(&asgExec, "asg-exec-command", "", "executable the Auto Scaling \"exec\" instance launcher runs to launch and terminate instances (see internal/autoscaling)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if asgExec != "" {
+		cfg.AutoScalingExecCommand = []string{asgExec}
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())

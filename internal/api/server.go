@@ -288,6 +288,13 @@ func (s *Server) Authenticate(r *http.Request) (ecs.Namespace, error) {
 	return s.authenticate(r, nil)
 }
 
+// AuthenticateBody authenticates a request whose body the caller has
+// already read (the Auto Scaling Query API on the same endpoint), exactly
+// as API calls are. Failures are *ecs.Error.
+func (s *Server) AuthenticateBody(r *http.Request, body []byte) (ecs.Namespace, error) {
+	return s.authenticate(r, body)
+}
+
 // authenticate returns the namespace of the request. Under AuthNone it reads
 // the credential scope if the request is signed, without verifying it.
 func (s *Server) authenticate(r *http.Request, body []byte) (ecs.Namespace, error) {

@@ -7,6 +7,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/agents"
 	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/autoscaling"
 	"github.com/berth-dev/berth/internal/control"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/bolt"
@@ -61,6 +63,9 @@ type Config struct {
 	// its state under <DataDir>/fargate (a temporary directory without
 	// DataDir).
 	FargateRuntime string
+	// AutoScalingExecCommand is the command of the Auto Scaling "exec"
+	// instance launcher (see package autoscaling); empty disables it.
+	AutoScalingExecCommand []string
 }
 
 // FleetStarter starts a Fargate fleet on c with the given runtime and data
@@ -77,6 +82,7 @@ type Main struct {
 	control *control.Control
 	agents  *agents.Backend
 	fleet   io.Closer
+	asg     *autoscaling.Controller
 	acs     *acs.Handler
 	tcs     *acs.TelemetryHandler
 	http    *http.Server
@@ -205,13 +211,24 @@ func (m *Main) open(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle(acs.Path, m.acs)
 	mux.Handle(acs.TelemetryPath, m.tcs)
-	mux.Handle("/", h)
+	asgh, err := autoscaling.NewHandler(autoscaling.HandlerConfig{Store: m.store, Log: m.log, Authenticate: h.AuthenticateBody})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", autoscaling.Route(asgh, h))
 
 	ln, err := net.Listen("tcp", m.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}
 	m.ln = ln
+	m.asg, err = autoscaling.StartController(autoscaling.ControllerConfig{
+		Store: m.store, Log: m.log, Launchers: autoscaling.DefaultLaunchers(m.cfg.AutoScalingExecCommand),
+		Endpoint: func() string { return cmp.Or(m.cfg.AdvertiseURL, "http://"+ln.Addr().String()) },
+	})
+	if err != nil {
+		return err
+	}
 	m.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -356,6 +373,9 @@ func (m *Main) closeBackends() error {
 	}
 	if m.agents != nil {
 		err = errors.Join(err, m.agents.Close())
+	}
+	if m.asg != nil {
+		err = errors.Join(err, m.asg.Close())
 	}
 	if m.fleet != nil {
 		err = errors.Join(err, m.fleet.Close())
