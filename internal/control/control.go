@@ -177,6 +177,13 @@ func decodeRecord(key string, value []byte) (any, error) {
 	if strings.HasPrefix(key, fleetPrefix) {
 		return new(fleetRecord), nil
 	}
+	if isASGKey(key) {
+		g := new(asgRecord)
+		if err := json.Unmarshal(value, g); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", key, err)
+		}
+		return g, nil
+	}
 	var obj any
 	switch kindOf(key) {
 	case "cluster":

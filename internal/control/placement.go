@@ -97,6 +97,7 @@ type plannedPlacement struct {
 	cp        *clusterPlacement
 	in        *inflight
 	instances map[string]*instanceRecord // ID → the view's record used
+	providers []string                   // each task's capacity provider
 }
 
 // done drops the placement's in-flight reservations.
@@ -123,11 +124,11 @@ func (pp *plannedPlacement) committed(rev store.Rev) {
 
 // placeFromView computes a plan for req in a cluster from the view and
 // registers its reservations as in flight. res is charged per placed task.
-func (c *Control) placeFromView(ns ecs.Namespace, cluster string, req scheduler.Request, res reservation) *plannedPlacement {
+func (c *Control) placeFromView(ns ecs.Namespace, cluster string, req scheduler.Request, res reservation, providers []string) *plannedPlacement {
 	cp := c.placements.cluster(ns, cluster)
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
-	pp := &plannedPlacement{cluster: cluster, cp: cp}
+	pp := &plannedPlacement{cluster: cluster, cp: cp, providers: providers}
 	viewRev, recs := c.refreshCandidates(ns, cluster, cp)
 	if len(cp.cands) == 0 {
 		pp.empty = true
@@ -159,7 +160,7 @@ func (c *Control) placeFromView(ns ecs.Namespace, cluster string, req scheduler.
 			cp.cands[restore[k].i] = restore[k].c
 		}
 	}()
-	plan, err := scheduler.Place(req, cp.cands)
+	plan, err := placeByProvider(ns, req, cp.cands, providers, func(p string) (map[string]bool, bool) { return c.providerMembers(ns, p) })
 	if err != nil {
 		pp.err = ecs.Errorf(ecs.InvalidParameter, "%s", err.Error())
 		return pp

@@ -666,12 +666,16 @@ func (c *Control) prePlace(ns ecs.Namespace, in *wire.RunTaskRequest, td *taskDe
 	if cl == nil || wire.Val(cl.Status) == statusInactive {
 		return nil
 	}
-	launch, _, err := resolveLaunch(cl, wire.Val(in.LaunchType), in.CapacityProviderStrategy)
+	launch, provider, err := resolveLaunch(cl, wire.Val(in.LaunchType), in.CapacityProviderStrategy)
 	if err != nil || launch == wire.LaunchTypeFargate {
 		return nil
 	}
+	providers, err := taskProviders(cl, in, provider, count)
+	if err != nil {
+		return nil
+	}
 	req := placementRequest(td, res, count, group, in.PlacementStrategy, in.PlacementConstraints, hash)
-	return c.placeFromView(ns, name, req, res)
+	return c.placeFromView(ns, name, req, res, providers)
 }
 
 // runTaskTx is RunTask's transaction. With pre (a plan made from the
@@ -749,6 +753,9 @@ func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td 
 			out.Tasks = append(out.Tasks, rec.Task)
 		}
 	} else if pre != nil && pre.cluster == cluster {
+		if !slices.Equal(pre.providers, providers) {
+			return errStalePlacement // the cluster's default strategy changed
+		}
 		if pre.empty {
 			return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
 		}
@@ -794,9 +801,15 @@ func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td 
 			return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
 		}
 		req := placementRequest(td, res, count, group, in.PlacementStrategy, in.PlacementConstraints, hash)
-		plan, byARN, err := schedule(req, cands, nil)
+		scs := make([]scheduler.Candidate, len(cands))
+		byARN := make(map[string]*candidate, len(cands))
+		for i, cd := range cands {
+			scs[i] = schedCandidate(cd)
+			byARN[scs[i].ARN] = cd
+		}
+		plan, err := placeByProvider(ns, req, scs, providers, func(p string) (map[string]bool, bool) { return c.providerMembers(ns, p) })
 		if err != nil {
-			return err
+			return ecs.Errorf(ecs.InvalidParameter, "%s", err.Error())
 		}
 		for _, p := range plan.Placements {
 			cd := byARN[p.ARN]
