@@ -2,7 +2,7 @@
 //
 //	berth server   the control plane: the ECS API on one port, durable state
 //	berth agent    one container instance on the docker or sim runtime
-//	berth sim      N simulated container instances (planned)
+//	berth sim      N simulated container instances in one process
 package main
 
 import (
@@ -36,8 +36,9 @@ const usage = `usage: berth <role> [flags]
 roles:
   server    run the control plane (the ECS API and the agents' sessions)
   agent     run one container instance (docker or sim runtime)
+  sim       run N simulated container instances in one process
 
-Run "berth server -h" or "berth agent -h" for a role's flags.
+Run "berth server -h", "berth agent -h" or "berth sim -h" for a role's flags.
 `
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -50,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runServer(args[1:], stdout, stderr)
 	case "agent":
 		return runAgent(args[1:], stdout, stderr)
+	case "sim":
+		return runSim(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

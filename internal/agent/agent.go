@@ -99,9 +99,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Unlock()
 	a.log.Info("registered", "containerInstance", arn, "cpu", a.cfg.CPU, "memoryMiB", a.cfg.MemoryMiB)
 
-	states, err := loadTaskStates(a.cfg.DataDir, a.log)
-	if err != nil {
-		return err
+	var states []taskState
+	if !a.cfg.TaskStateInMemory {
+		if states, err = loadTaskStates(a.cfg.DataDir, a.log); err != nil {
+			return err
+		}
 	}
 	eng := newEngine(ctx, a.cfg, NewECSReporter(a.cfg.ECS, a.cfg.Cluster))
 	eng.startMetadata()

@@ -80,6 +80,20 @@ type Config struct {
 	// address given here is the one every container gets. "off" turns the
 	// endpoint off: containers get no ECS_CONTAINER_METADATA_URI_V4.
 	MetadataAddr string
+	// TaskStateInMemory keeps each task's state in memory only: nothing is
+	// written, read or removed under DataDir/tasks, so a restarted agent
+	// does not take over the tasks of an earlier run (the server's task
+	// manifest reconciles them). It suits runtimes whose containers do not
+	// outlive the process either, such as thousands of simulated instances
+	// in one process (berth sim), where a file write per task change is
+	// the agent's main cost. The default (false) persists task states.
+	// agent.json (the instance ARN) is written either way.
+	TaskStateInMemory bool
+	// OnConnected, when set, is called each time an ACS session has been
+	// established, with the container instance ARN: the server has then
+	// marked the instance agentConnected. It is called on the session's
+	// goroutine and must not block.
+	OnConnected func(containerInstanceARN string)
 }
 
 // Backoff is an exponential backoff with full jitter between Min and Max.

@@ -729,8 +729,10 @@ func (r *runner) cleanup() {
 	r.mu.Lock()
 	r.removed = true
 	r.mu.Unlock()
-	if err := os.Remove(r.e.statePath(r.arn)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		r.log.Warn("removing the task state file failed", "err", err)
+	if !r.e.cfg.TaskStateInMemory {
+		if err := os.Remove(r.e.statePath(r.arn)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			r.log.Warn("removing the task state file failed", "err", err)
+		}
 	}
 	r.saveMu.Unlock()
 	r.e.forget(r, ids)
@@ -739,8 +741,13 @@ func (r *runner) cleanup() {
 
 // save writes the state file if the state changed since the last write.
 // A failed write is logged: the task goes on (the runtime's labels still
-// let a restarted agent find its containers).
+// let a restarted agent find its containers). With
+// Config.TaskStateInMemory it does nothing: the runner's state is the only
+// copy.
 func (r *runner) save() {
+	if r.e.cfg.TaskStateInMemory {
+		return
+	}
 	r.saveMu.Lock()
 	defer r.saveMu.Unlock()
 	r.mu.Lock()

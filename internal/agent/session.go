@@ -97,6 +97,9 @@ func (a *Agent) session(ctx context.Context, arn string, eng *engine, first bool
 	}
 	defer conn.Close()
 	a.log.Info("ACS session connected", "endpoint", aws.ToString(ep.Endpoint))
+	if a.cfg.OnConnected != nil {
+		a.cfg.OnConnected(arn)
+	}
 
 	s := &acsSession{a: a, conn: conn, eng: eng}
 	end := time.Now().Add(jitter(a.cfg.SessionLifetime, 1.0/6))

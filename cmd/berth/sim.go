@@ -1,0 +1,107 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/berth-dev/berth/internal/server"
+	"github.com/berth-dev/berth/internal/simfleet"
+)
+
+// simOptions are the parsed flags of `berth sim`.
+type simOptions struct {
+	cfg      simfleet.Config
+	logLevel string
+}
+
+func runSim(args []string, stdout, stderr io.Writer) error {
+	o, err := parseSimFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return simMain(ctx, o, stdout, stderr)
+}
+
+func parseSimFlags(args []string, stderr io.Writer) (simOptions, error) {
+	fs := flag.NewFlagSet("berth sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		o                    simOptions
+		instanceTypes, zones string
+		attributes           = attributeFlags{}
+	)
+	c := &o.cfg
+	fs.StringVar(&c.Endpoint, "endpoint", "", "base URL of the berth server's ECS API, e.g. http://127.0.0.1:8080 (required)")
+	fs.StringVar(&c.Cluster, "cluster", "default", `cluster to join (must exist, except "default", which is created)`)
+	fs.IntVar(&c.Instances, "instances", 0, "number of simulated container instances (required)")
+	fs.Int64Var(&c.CPU, "cpu", simfleet.DefaultCPU, "CPU units each instance registers")
+	fs.Int64Var(&c.MemoryMiB, "memory", simfleet.DefaultMemoryMiB, "memory each instance registers, MiB")
+	fs.StringVar(&instanceTypes, "instance-types", "", "comma-separated ecs.instance-type values, assigned round-robin (default: none)")
+	fs.StringVar(&zones, "zones", "", "comma-separated ecs.availability-zone values, assigned round-robin (default: <region>a,b,c)")
+	fs.Var(attributes, "attribute", "custom attribute name=value of every instance (repeatable)")
+	fs.StringVar(&c.Region, "region", cmp.Or(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"), simfleet.DefaultRegion), "region to sign requests for (default $AWS_REGION)")
+	fs.StringVar(&c.AccessKeyID, "access-key-id", os.Getenv("AWS_ACCESS_KEY_ID"), "access key id (default $AWS_ACCESS_KEY_ID, else a dummy key)")
+	fs.StringVar(&c.SecretAccessKey, "secret-access-key", os.Getenv("AWS_SECRET_ACCESS_KEY"), "secret access key (default $AWS_SECRET_ACCESS_KEY)")
+	fs.Float64Var(&c.Speed, "sim-speed", 1, "how many times faster simulated time runs")
+	fs.StringVar(&c.DataDir, "data-dir", "./sim-data", "directory of the instances' state (one directory per instance, holding its ARN)")
+	fs.IntVar(&c.Concurrency, "concurrency", simfleet.DefaultConcurrency, "how many instances may be registering at once")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "log level: debug, info, warn, error (info logs every instance's registration)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	c.SessionToken = os.Getenv("AWS_SESSION_TOKEN")
+	c.InstanceTypes = server.SplitList(instanceTypes)
+	c.Zones = server.SplitList(zones)
+	c.Attributes = attributes
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	case c.Endpoint == "":
+		return o, errors.New("--endpoint is required")
+	case c.Instances < 1:
+		return o, errors.New("--instances must be at least 1")
+	case c.CPU < 1 || c.MemoryMiB < 1:
+		return o, errors.New("--cpu and --memory must be positive")
+	case c.Speed <= 0:
+		return o, errors.New("--sim-speed must be positive")
+	case c.Concurrency < 1:
+		return o, errors.New("--concurrency must be at least 1")
+	}
+	return o, nil
+}
+
+// simMain runs the fleet until ctx ends. It prints one line once every
+// instance is registered and connected.
+func simMain(ctx context.Context, o simOptions, stdout, stderr io.Writer) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	o.cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	f, err := simfleet.New(o.cfg)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	// The fleet's goroutine is always waited for: on errc, below.
+	errc := make(chan error, 1)
+	go func() { errc <- f.Run(ctx) }()
+	select {
+	case <-f.Ready():
+		fmt.Fprintf(stdout, "%d instances registered in cluster %s (%.1fs)\n", o.cfg.Instances, cmp.Or(o.cfg.Cluster, "default"), time.Since(start).Seconds())
+	case err := <-errc:
+		return err
+	}
+	return <-errc
+}
