@@ -54,6 +54,7 @@ func (d *decider) reconcileDaemon() {
 		occupied[t.InstanceID] = true
 		switch {
 		case in.Status == StatusDraining:
+			d.unsettled = true
 			if in.OtherTasks == 0 {
 				d.stop(t, d.scalingReason(t))
 				continue

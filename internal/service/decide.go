@@ -51,6 +51,9 @@ type decider struct {
 	// is set by reconcile when it could neither start nor stop any.
 	old   int
 	stuck bool
+	// unsettled is set by reconcile when tasks wait for replacement
+	// (draining, unhealthy, lost), which rules out steady state.
+	unsettled bool
 	// next is the earliest timed wake-up seen so far.
 	next time.Time
 
@@ -426,8 +429,10 @@ func (d *decider) finish() {
 	// pending, every task healthy, and nothing left to do.
 	d.out.DesiredCount = d.desired
 	d.out.Steady = d.p != nil && len(d.deps) == 1 && d.out.RunningCount == d.desired &&
-		d.out.PendingCount == 0 && allHealthy && len(d.out.Launch) == 0 && len(d.out.Stop) == 0
+		d.out.PendingCount == 0 && allHealthy && !d.unsettled && len(d.out.Launch) == 0 && len(d.out.Stop) == 0
 	if d.out.Steady && d.p.RolloutState == RolloutInProgress {
+		// A finished rollout is a new cause: say "steady" again.
+		d.state.Notices = slices.DeleteFunc(d.state.Notices, func(n Notice) bool { return n.Message == EventSteady(d.name) })
 		d.p.RolloutState = RolloutCompleted
 		d.p.RolloutStateReason = reasonCompleted(d.p.ID)
 		d.out.Events = append(d.out.Events, EventDeploymentCompleted(d.name, d.p.ID))

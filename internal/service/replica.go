@@ -19,22 +19,22 @@ func (d *decider) reconcileReplica() {
 	minHealthy := MinimumHealthy(D, d.spec.MinimumHealthyPercent)
 	maxTotal := MaximumTotal(D, d.spec.MaximumPercent)
 
-	var keep, sick, old, moving []*Task // moving: draining or lost
+	var keep, sick, old, draining, lost []*Task
 	total, healthyTotal := 0, 0
 	for _, t := range d.tasks {
 		if stopped(t) {
 			continue
 		}
 		in := d.inst[t.InstanceID]
-		lost := t.InstanceID != "" && in != nil && in.Status == StatusInactive
+		gone := t.InstanceID != "" && in != nil && in.Status == StatusInactive
 		if !live(t) {
-			if !lost {
+			if !gone {
 				total++
 			}
 			continue
 		}
-		if lost {
-			moving = append(moving, t)
+		if gone {
+			lost = append(lost, t)
 			continue
 		}
 		total++
@@ -46,7 +46,7 @@ func (d *decider) reconcileReplica() {
 			old = append(old, t)
 			d.old++
 		case in != nil && in.Status == StatusDraining:
-			moving = append(moving, t)
+			draining = append(draining, t)
 		case d.unhealthy(t):
 			sick = append(sick, t)
 		default:
@@ -87,8 +87,12 @@ func (d *decider) reconcileReplica() {
 	}
 
 	// 3. Replace. Lost tasks and tasks that are not healthy go at once.
+	d.unsettled = len(sick)+len(draining)+len(lost) > 0
+	for _, t := range lost {
+		d.stop(t, d.scalingReason(t))
+	}
 	var candidates []*Task
-	for _, t := range moving {
+	for _, t := range draining {
 		if !d.healthy(t) {
 			d.stop(t, d.scalingReason(t))
 		} else {
