@@ -397,7 +397,7 @@ func (d *decider) finish() {
 		dep.RunningCount, dep.PendingCount = 0, 0
 	}
 	remaining := make(map[string]int)
-	allHealthy := true
+	allHealthy, liveRunning := true, 0
 	for _, t := range d.tasks {
 		if stopped(t) {
 			continue
@@ -417,18 +417,22 @@ func (d *decider) finish() {
 				dep.PendingCount++
 			}
 		}
-		if live(t) && !d.stopping[t.ID] && !d.healthy(t) {
-			allHealthy = false
+		if live(t) && !d.stopping[t.ID] {
+			allHealthy = allHealthy && d.healthy(t)
+			if running {
+				liveRunning++
+			}
 		}
 	}
 	d.deps = slices.DeleteFunc(d.deps, func(dep *Deployment) bool {
 		return dep != d.p && remaining[dep.ID] == 0
 	})
 
-	// Steady state (§7.7): one deployment, running == desired, nothing
-	// pending, every task healthy, and nothing left to do.
+	// Steady state (§7.7): one deployment, running == desired (tasks
+	// being stopped aside), nothing pending, every task healthy, and
+	// nothing left to do.
 	d.out.DesiredCount = d.desired
-	d.out.Steady = d.p != nil && len(d.deps) == 1 && d.out.RunningCount == d.desired &&
+	d.out.Steady = d.p != nil && len(d.deps) == 1 && d.out.RunningCount == d.desired && liveRunning == d.desired &&
 		d.out.PendingCount == 0 && allHealthy && !d.unsettled && len(d.out.Launch) == 0 && len(d.out.Stop) == 0
 	if d.out.Steady && d.p.RolloutState == RolloutInProgress {
 		// A finished rollout is a new cause: say "steady" again.
