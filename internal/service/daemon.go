@@ -27,7 +27,7 @@ import (
 func (d *decider) reconcileDaemon() {
 	D := d.desired
 	minHealthy := MinimumHealthy(D, d.spec.MinimumHealthyPercent)
-	maxTotal := MaximumTotal(D, d.spec.MaximumPercent)
+	maxTotal := MaximumTotal(D, d.maximumPercent())
 
 	occupied := make(map[string]bool) // instance → has a live or stopping task
 	primary := make(map[string][]*Task)
@@ -150,7 +150,7 @@ func (d *decider) reconcileDaemon() {
 		}
 	}
 
-	d.stuck = d.old > 0 && launched == 0 && len(d.out.Stop) == 0 && maxTotal <= D && minHealthy >= D
+	d.stuck = d.old > 0 && d.canLaunch() && launched == 0 && len(d.out.Stop) == 0 && maxTotal <= D && minHealthy >= D
 }
 
 // cmpStart orders tasks by StartedAt, never-started ones last.

@@ -54,12 +54,12 @@ func TestDecide_Daemon(t *testing.T) {
 		{name: "DrainingEmpty", instances: []Instance{active("i-1"), {ID: "i-2", Status: StatusDraining, Eligible: true}},
 			tasks: []Task{daemonTask("a", depA, "i-1"), daemonTask("b", depA, "i-2")}, wantStops: []string{"b"}, wantDesired: 1},
 		{name: "Duplicates", instances: []Instance{active("i-1")},
-			tasks: []Task{daemonTask("b", depA, "i-1"), daemonTask("a", depA, "i-1"), {ID: "c", DeploymentID: depA, InstanceID: "i-1", LastStatus: TaskPending}},
+			tasks:     []Task{daemonTask("b", depA, "i-1"), daemonTask("a", depA, "i-1"), {ID: "c", DeploymentID: depA, InstanceID: "i-1", LastStatus: TaskPending}},
 			wantStops: []string{"b", "c"}, wantDesired: 1},
 		{name: "StoppingTaskBlocksRelaunch", instances: []Instance{active("i-1")},
 			tasks: []Task{{ID: "a", DeploymentID: depA, InstanceID: "i-1", LastStatus: TaskRunning, DesiredStatus: TaskStopped}}, wantDesired: 1},
 		{name: "Unhealthy", instances: []Instance{active("i-1")},
-			tasks: []Task{func() Task { t := daemonTask("a", depA, "i-1"); t.HealthStatus = HealthUnhealthy; return t }()},
+			tasks:     []Task{func() Task { t := daemonTask("a", depA, "i-1"); t.HealthStatus = HealthUnhealthy; return t }()},
 			wantStops: []string{"a"}, wantDesired: 1},
 	}
 	for _, tc := range cases {
@@ -200,5 +200,16 @@ func TestDecide_DaemonCircuitBreaker(t *testing.T) {
 	}
 	if d := w.step(); len(d.Launch) != 0 {
 		t.Errorf("FAILED daemon deployment launched %+v", d.Launch)
+	}
+}
+
+func TestDecide_DaemonDuplicatesKeepOldest(t *testing.T) {
+	a, b, c := daemonTask("a", depA, "i-1"), daemonTask("b", depA, "i-1"), daemonTask("c", depA, "i-1")
+	b.StartedAt = t0.Add(-2 * time.Hour)
+	c.StartedAt = time.Time{}
+	s := Snapshot{Now: t0, Spec: daemonSpec(), Instances: []Instance{{ID: "i-1", Status: StatusActive, Eligible: true}},
+		Tasks: []Task{a, b, c}, Deployments: []Deployment{dep(depA, tdA, StatusPrimary, RolloutCompleted, 0)}}
+	if d := Decide(s); !slices.Equal(stopIDs(d), []string{"a", "c"}) {
+		t.Fatalf("stops %v", stopIDs(d))
 	}
 }

@@ -329,6 +329,19 @@ func (d *decider) canLaunch() bool {
 	return d.p != nil && d.p.RolloutState != RolloutFailed && !d.throttled
 }
 
+// maximumPercent returns Spec.MaximumPercent, or the scheduling
+// strategy's default (REPLICA 200, DAEMON 100, §7.3) when it is not set:
+// 0 is never a valid maximum.
+func (d *decider) maximumPercent() int {
+	switch {
+	case d.spec.MaximumPercent > 0:
+		return d.spec.MaximumPercent
+	case d.daemon:
+		return 100
+	}
+	return 200
+}
+
 // stop adds a stop of t with reason.
 func (d *decider) stop(t *Task, reason string) {
 	if d.stopping[t.ID] {

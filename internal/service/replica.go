@@ -17,7 +17,7 @@ package service
 func (d *decider) reconcileReplica() {
 	D := d.desired
 	minHealthy := MinimumHealthy(D, d.spec.MinimumHealthyPercent)
-	maxTotal := MaximumTotal(D, d.spec.MaximumPercent)
+	maxTotal := MaximumTotal(D, d.maximumPercent())
 
 	var keep, sick, old, draining, lost []*Task
 	total, healthyTotal := 0, 0
@@ -120,7 +120,7 @@ func (d *decider) reconcileReplica() {
 		}
 	}
 
-	d.stuck = d.old > 0 && n == 0 && len(d.out.Stop) == 0 && maxTotal <= D && minHealthy >= D
+	d.stuck = d.old > 0 && d.canLaunch() && n == 0 && len(d.out.Stop) == 0 && maxTotal <= D && minHealthy >= D
 }
 
 // unprotected returns the tasks without scale-in protection.

@@ -412,3 +412,33 @@ func TestDecide_HealthyAfter(t *testing.T) {
 		t.Errorf("not steady after HealthyAfter: %+v", d)
 	}
 }
+
+func TestDecide_DefaultMaximumPercent(t *testing.T) {
+	// MaximumPercent 0 means the default: REPLICA 200, so a 100 % minimum
+	// deployment still starts all new tasks first.
+	s := Snapshot{Now: t0, Spec: replicaSpec(2, 100, 0), Tasks: running("old", depA, 2),
+		Deployments: []Deployment{dep(depA, tdA, StatusActive, RolloutCompleted, 0), dep(depB, tdB, StatusPrimary, "", time.Minute)}}
+	if d := Decide(s); launched(d) != 2 || len(d.Stop) != 0 {
+		t.Fatalf("decision %+v", d)
+	}
+	s.Spec.SchedulingStrategy = StrategyDaemon
+	s.Instances = []Instance{{ID: "i-1", Status: StatusActive, Eligible: true}}
+	s.Tasks = []Task{daemonTask("old", depA, "i-1")}
+	if d := Decide(s); launched(d) != 0 || len(d.Stop) != 0 || !hasEvent(d, "unable to stop or start") {
+		t.Fatalf("daemon decision %+v", d)
+	}
+}
+
+func TestDecide_NewTaskRecords(t *testing.T) {
+	// A just-created task (no lastStatus yet) is live and pending; a
+	// STOPPED one without StoppedAt fails at Now.
+	s := Snapshot{Now: t0, Spec: replicaSpec(2, 100, 200), Deployments: []Deployment{dep(depA, tdA, StatusPrimary, "", 0)},
+		Tasks: []Task{{ID: "n", DeploymentID: depA}, {ID: "f", DeploymentID: depA, LastStatus: TaskStopped, StopCode: StopCodeFailed}}}
+	d := Decide(s)
+	if launched(d) != 1 || d.PendingCount != 1 || d.Deployments[0].PendingCount != 1 {
+		t.Fatalf("decision %+v", d)
+	}
+	if b := d.State.Backoff; b.Failures != 1 || !b.LastFailureAt.Equal(t0) || d.Deployments[0].FailedTasks != 1 {
+		t.Errorf("backoff %+v deployment %+v", b, d.Deployments[0])
+	}
+}

@@ -65,7 +65,8 @@ type Spec struct {
 	DesiredCount int
 	// MinimumHealthyPercent and MaximumPercent are the deployment
 	// configuration's bounds (§7.3), defaults already applied (REPLICA
-	// 100/200, DAEMON 0/100).
+	// 100/200, DAEMON 0/100). A MaximumPercent of 0 (never valid) is
+	// taken as the default.
 	MinimumHealthyPercent, MaximumPercent int
 	// CircuitBreaker is deploymentCircuitBreaker (§7.6).
 	CircuitBreaker CircuitBreaker
@@ -231,11 +232,12 @@ type Snapshot struct {
 	// entries), in any order.
 	Deployments []Deployment
 	// Tasks are the service's tasks not yet forgotten: live, stopping, and
-	// STOPPED ones (the latter needed until Accounted).
+	// STOPPED ones (the latter needed until Accounted). IDs are unique.
 	Tasks []Task
 	// Instances are the container instances the caller knows: for DAEMON
 	// every instance of the cluster; for REPLICA at least those the
-	// service's tasks run on (to see DRAINING and INACTIVE ones).
+	// service's tasks run on (to see DRAINING and INACTIVE ones). IDs
+	// are unique.
 	Instances []Instance
 	// Unplaced lists the previous Decision's launches the caller could not
 	// place, each reported once: they count as launch failures (§7.6

@@ -16,6 +16,9 @@ func (d *decider) pick(pool []*Task, n int) []*Task {
 	if n <= 0 || len(pool) == 0 {
 		return nil
 	}
+	if n >= len(pool) { // all of them: the order does not matter
+		return pool
+	}
 	byID := make(map[string]*Task, len(pool))
 	index := make(map[string]int)
 	var cands []scheduler.Candidate
