@@ -242,7 +242,7 @@ func (c *Control) CreateTaskSet(ctx context.Context, ns ecs.Namespace, in *wire.
 // UpdateTaskSet changes a task set's scale (spec §8.4); the controller then
 // adds or removes its tasks. A DRAINING task set cannot be scaled.
 func (c *Control) UpdateTaskSet(ctx context.Context, ns ecs.Namespace, in *wire.UpdateTaskSetRequest) (*wire.UpdateTaskSetResponse, error) {
-	if in.Scale == nil || in.Scale.Value == nil {
+	if in.Scale == nil {
 		return nil, ecs.Errorf(ecs.InvalidParameter, "scale must be specified.")
 	}
 	if err := checkScale(in.Scale); err != nil {
@@ -262,7 +262,8 @@ func (c *Control) UpdateTaskSet(ctx context.Context, ns ecs.Namespace, in *wire.
 		if wire.Val(ts.Status) == taskSetDraining {
 			return ecs.Errorf(ecs.InvalidParameter, "The task set is being deleted and cannot be updated.")
 		}
-		ts.Scale = &wire.Scale{Unit: wire.Ptr(wire.ScaleUnitPercent), Value: wire.Ptr(*in.Scale.Value)}
+		// SDKs omit a zero value: a scale without one is 0 %.
+		ts.Scale = &wire.Scale{Unit: wire.Ptr(wire.ScaleUnitPercent), Value: wire.Ptr(wire.Val(in.Scale.Value))}
 		ts.ComputedDesiredCount = wire.Ptr(computedDesired(wire.Val(rec.DesiredCount), ts.Scale))
 		ts.UpdatedAt = wire.NewTime(now)
 		out = taskSetOut(*ts, false)
