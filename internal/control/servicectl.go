@@ -397,6 +397,14 @@ func (c *Control) applyDecision(ctx context.Context, w *svcWork, snap service.Sn
 		if err := pl.finish(); err != nil {
 			return err
 		}
+		// The tasks just started are PENDING (or PROVISIONING): count
+		// them now rather than on the next pass.
+		for i := range cur.Deps {
+			if n := pl.perUnit[wire.Val(cur.Deps[i].Id)]; n > 0 {
+				cur.Deps[i].PendingCount = wire.Ptr(wire.Val(cur.Deps[i].PendingCount) + int32(n))
+				cur.PendingCount = wire.Ptr(wire.Val(cur.PendingCount) + int32(n))
+			}
+		}
 		if wire.Val(cur.Status) == serviceDraining && len(snap.Tasks) == 0 && len(dec.Launch) == 0 && len(dec.Stop) == 0 {
 			cur.markInactive(now)
 		}
@@ -606,6 +614,7 @@ type launcher struct {
 	loaded    bool
 	providers map[string]int // live tasks of the service per capacity provider
 	started   []string
+	perUnit   map[string]int // tasks started per deployment or task set id
 	events    []string
 }
 
@@ -658,6 +667,10 @@ func (pl *launcher) launch(l service.Launch, lc launchConfig, ok bool) error {
 			pl.providers[*task.CapacityProviderName]++
 		}
 		pl.started = append(pl.started, task.ID)
+		if pl.perUnit == nil {
+			pl.perUnit = map[string]int{}
+		}
+		pl.perUnit[l.DeploymentID]++
 		return nil
 	}
 	launchType := func(provider string) wire.LaunchType {

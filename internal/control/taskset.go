@@ -540,6 +540,12 @@ func (c *Control) reconcileTaskSets(ctx context.Context, cfg ServiceControllerCo
 				gone[sd.id] = true
 			}
 		}
+		for i := range cur.TaskSets {
+			ts := &cur.TaskSets[i]
+			if n := pl.perUnit[wire.Val(ts.Id)]; n > 0 {
+				ts.PendingCount = wire.Ptr(wire.Val(ts.PendingCount) + int32(n))
+			}
+		}
 		cur.TaskSets = slices.DeleteFunc(cur.TaskSets, func(ts wire.TaskSet) bool { return gone[wire.Val(ts.Id)] })
 		cur.TaskSetStates = states
 		cur.account(w.tasks, accounted, now)
