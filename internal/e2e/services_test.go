@@ -16,12 +16,14 @@ import (
 	"github.com/berth-dev/berth/internal/runtime/sim"
 )
 
-// startSimAgents starts n in-process agents on the sim runtime in cluster
-// (spread over three availability zones) and waits until all are
+// startSimAgents starts n more in-process agents on the sim runtime in
+// cluster (spread over three availability zones) and waits until they are
 // connected. They stop at cleanup.
 func startSimAgents(t *testing.T, c *ecs.Client, cluster string, n int) {
 	t.Helper()
-	for i := range n {
+	before := len(must(c.ListContainerInstances(context.Background(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t).ContainerInstanceArns)
+	n += before
+	for i := before; i < n; i++ {
 		rt, err := sim.New(sim.Options{Seed: uint64(i + 1)})
 		if err != nil {
 			t.Fatal(err)
@@ -400,5 +402,52 @@ func TestServiceWaiters(t *testing.T) {
 	}
 	if s := describeService(t, c, "waiters", "cli"); s.RunningCount != 2 {
 		t.Fatalf("cli service running %d", s.RunningCount)
+	}
+}
+
+// TestService_Daemon runs one task per instance and follows an instance
+// that joins.
+func TestService_Daemon(t *testing.T) {
+	m := startServer(t, options{})
+	c := defaultClient(m)
+	cx := context.Background()
+	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("dmn")}))(t)
+	startSimAgents(t, c, "dmn", 2)
+	td := registerSim(t, c, "dmn")
+	s := must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("dmn"), ServiceName: aws.String("logs"), TaskDefinition: aws.String(td),
+		SchedulingStrategy: types.SchedulingStrategyDaemon}))(t).Service
+	if *s.DeploymentConfiguration.MinimumHealthyPercent != 0 || *s.DeploymentConfiguration.MaximumPercent != 100 {
+		t.Fatalf("daemon defaults: %+v", s.DeploymentConfiguration)
+	}
+	waitService(t, c, "dmn", "logs", 30*time.Second, func(s types.Service) bool { return stable(s) && s.RunningCount == 2 }, nil)
+	startSimAgents(t, c, "dmn", 1) // an instance joins
+	waitService(t, c, "dmn", "logs", 30*time.Second, func(s types.Service) bool { return s.DesiredCount == 3 && s.RunningCount == 3 }, nil)
+	l := must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("dmn"), ServiceName: aws.String("logs")}))(t)
+	d := must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("dmn"), Tasks: l.TaskArns}))(t)
+	hosts := map[string]bool{}
+	for _, task := range d.Tasks {
+		hosts[aws.ToString(task.ContainerInstanceArn)] = true
+	}
+	if len(hosts) != 3 {
+		t.Fatalf("daemon tasks on %d instances", len(hosts))
+	}
+	must(c.DeleteService(cx, &ecs.DeleteServiceInput{Cluster: aws.String("dmn"), Service: aws.String("logs")}))(t)
+	waitService(t, c, "dmn", "logs", 30*time.Second, func(s types.Service) bool { return aws.ToString(s.Status) == "INACTIVE" }, nil)
+}
+
+// TestService_Fargate converges a Fargate service on the sim fleet.
+func TestService_Fargate(t *testing.T) {
+	m := startServer(t, options{})
+	c := defaultClient(m)
+	cx := context.Background()
+	td := fargateSetup(t, c, "fgs", "fgweb", "busybox")
+	must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("fgs"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td),
+		DesiredCount: aws.Int32(3), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: subnets()}))(t)
+	s := waitService(t, c, "fgs", "web", 60*time.Second, stable, nil)
+	if s.LaunchType != types.LaunchTypeFargate || aws.ToString(s.PlatformVersion) != "LATEST" {
+		t.Fatalf("fargate service: %+v", s)
+	}
+	if st := statistics(t, c, "fgs"); st["activeFargateServiceCount"] != "1" || st["runningFargateTasksCount"] != "3" {
+		t.Fatalf("statistics: %v", st)
 	}
 }
