@@ -749,8 +749,9 @@ func (pl *launcher) launch(l service.Launch, lc launchConfig, ok bool) error {
 // finish writes back the instances placement charged and records the
 // launch events.
 func (pl *launcher) finish() error {
-	if len(pl.started) > 0 {
-		pl.rec.addEvent(pl.now, service.EventStarted(pl.rec.Name, pl.started))
+	// One event per 10 tasks keeps messages short on large launches.
+	for ids := range slices.Chunk(pl.started, 10) {
+		pl.rec.addEvent(pl.now, service.EventStarted(pl.rec.Name, ids))
 	}
 	for _, msg := range pl.events {
 		if len(pl.rec.Events) == 0 || wire.Val(pl.rec.Events[0].Message) != msg {
