@@ -3,6 +3,7 @@ package control
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/wire"
@@ -153,6 +154,39 @@ func TestUpdateService_Deployments(t *testing.T) {
 	if len(ld.ServiceDeployments) != 2 || wire.Val(ld.ServiceDeployments[0].Status) != wire.ServiceDeploymentStatusSuccessful ||
 		wire.Val(ld.ServiceDeployments[1].Status) != wire.ServiceDeploymentStatusStopped {
 		t.Fatalf("service deployments: %+v", ld.ServiceDeployments)
+	}
+	ok, err := c.ListServiceDeployments(testCtx(t), testNS, &wire.ListServiceDeploymentsRequest{Cluster: wire.Ptr("tasks"), Service: wire.Ptr("s"),
+		Status: []wire.ServiceDeploymentStatus{wire.ServiceDeploymentStatusSuccessful}})
+	noErr(t, err)
+	if len(ok.ServiceDeployments) != 1 {
+		t.Fatalf("status filter: %+v", ok.ServiceDeployments)
+	}
+	later, err := c.ListServiceDeployments(testCtx(t), testNS, &wire.ListServiceDeploymentsRequest{Cluster: wire.Ptr("tasks"), Service: wire.Ptr("s"),
+		CreatedAt: &wire.CreatedAt{After: wire.NewTime(c.nowUTC().Add(time.Hour))}})
+	noErr(t, err)
+	if len(later.ServiceDeployments) != 0 {
+		t.Fatalf("createdAt filter: %+v", later.ServiceDeployments)
+	}
+	page1, err := c.ListServiceDeployments(testCtx(t), testNS, &wire.ListServiceDeploymentsRequest{Cluster: wire.Ptr("tasks"), Service: wire.Ptr("s"), MaxResults: wire.Ptr(int32(1))})
+	noErr(t, err)
+	page2, err := c.ListServiceDeployments(testCtx(t), testNS, &wire.ListServiceDeploymentsRequest{Cluster: wire.Ptr("tasks"), Service: wire.Ptr("s"), MaxResults: wire.Ptr(int32(1)), NextToken: page1.NextToken})
+	noErr(t, err)
+	if len(page1.ServiceDeployments) != 1 || page1.NextToken == nil || len(page2.ServiceDeployments) != 1 || page2.NextToken != nil ||
+		wire.Val(page2.ServiceDeployments[0].ServiceDeploymentArn) != wire.Val(ld.ServiceDeployments[1].ServiceDeploymentArn) {
+		t.Fatalf("pages: %+v / %+v", page1, page2)
+	}
+	done := wire.Val(ld.ServiceDeployments[0].ServiceDeploymentArn)
+	if !strings.HasPrefix(done, "arn:aws:ecs:us-east-1:123456789012:service-deployment/tasks/s/") {
+		t.Fatalf("service deployment ARN %s", done)
+	}
+	_, err = c.StopServiceDeployment(testCtx(t), testNS, &wire.StopServiceDeploymentRequest{ServiceDeploymentArn: wire.Ptr(done)})
+	wantCode(t, err, ecs.Conflict, "")
+	_, err = c.StopServiceDeployment(testCtx(t), testNS, &wire.StopServiceDeploymentRequest{ServiceDeploymentArn: wire.Ptr(done + "9")})
+	wantCode(t, err, ecs.ServiceDeploymentNotFound, "")
+	dd, err := c.DescribeServiceDeployments(testCtx(t), testNS, &wire.DescribeServiceDeploymentsRequest{ServiceDeploymentArns: []string{done, done + "9"}})
+	noErr(t, err)
+	if len(dd.ServiceDeployments) != 1 || len(dd.Failures) != 1 || wire.Val(dd.Failures[0].Reason) != "MISSING" {
+		t.Fatalf("describe service deployments: %+v", dd)
 	}
 	// A steady service is not rewritten by later passes.
 	rev := c.viewRev()
