@@ -103,6 +103,18 @@ func TestCreateService_Validation(t *testing.T) {
 			t.Fatalf("service: %+v", s)
 		}
 	})
+	t.Run("ErrTokenReused", func(t *testing.T) {
+		in := base()
+		in.ServiceName, in.ClientToken = wire.Ptr("tok1"), wire.Ptr("token-1")
+		createSvc(t, f.c, in)
+		again := createSvc(t, f.c, in) // same request, same token: the same service
+		if wire.Val(again.ServiceName) != "tok1" {
+			t.Fatalf("retry: %+v", again)
+		}
+		in.ServiceName = wire.Ptr("tok2")
+		_, err := f.c.CreateService(testCtx(t), testNS, in)
+		wantCode(t, err, ecs.InvalidParameter, "Creation of service was not idempotent.")
+	})
 	t.Run("ClusterDefaultStrategy", func(t *testing.T) {
 		s := createSvc(t, f.c, &wire.CreateServiceRequest{Cluster: wire.Ptr("fg"), ServiceName: wire.Ptr("f"), TaskDefinition: wire.Ptr("fweb"),
 			DesiredCount: wire.Ptr(int32(0)), NetworkConfiguration: vpc("subnet-1"),

@@ -2,11 +2,13 @@ package control
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/wire"
 )
 
@@ -109,6 +111,27 @@ func (c *Control) CreateService(ctx context.Context, ns ecs.Namespace, in *wire.
 				return nil
 			}
 			return ecs.Errorf(ecs.InvalidParameter, "Creation of service was not idempotent.")
+		}
+		if tok := wire.Val(in.ClientToken); tok != "" {
+			// A token is bound to the service it created, per cluster
+			// (spec §10.5): reusing it for another service is refused.
+			var bound *serviceRecord
+			err := t.List(keyServicePrefix(ns, cluster), "", func(kv store.KV) error {
+				r := new(serviceRecord)
+				if err := json.Unmarshal(kv.Value, r); err != nil {
+					return err
+				}
+				if r.ClientToken == tok && wire.Val(r.Status) != serviceInactive {
+					bound = r
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if bound != nil {
+				return ecs.Errorf(ecs.InvalidParameter, "Creation of service was not idempotent.")
+			}
 		}
 		rec := &serviceRecord{Cluster: cluster, Name: name, ClientToken: wire.Val(in.ClientToken), RequestHash: hash}
 		s := &rec.Service
