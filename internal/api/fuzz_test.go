@@ -138,7 +138,7 @@ func TestProtocolErrors(t *testing.T) {
 		{"EmptyBodyIsEmptyObject", "ListClusters", ``, "POST", 200, ""},
 		{"NullMembersAccepted", "ListClusters", `{"nextToken":null,"maxResults":null}`, "POST", 200, ""},
 		{"UnknownMembersIgnored", "ListClusters", `{"someFutureMember":1}`, "POST", 200, ""},
-		{"NotYetImplemented", "CreateService", `{"serviceName":"x"}`, "POST", 400, "UnsupportedFeatureException"},
+		{"NotYetImplemented", "ContinueServiceDeployment", `{"serviceDeploymentArn":"x"}`, "POST", 400, "UnsupportedFeatureException"},
 		{"GetRefused", "ListClusters", ``, "GET", 400, "UnknownOperationException"},
 	}
 	for _, c := range cases {

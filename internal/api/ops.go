@@ -72,6 +72,22 @@ func handlers(c *control.Control) map[string]handler {
 		"SubmitTaskStateChange":        bind(c.SubmitTaskStateChange),
 		"SubmitContainerStateChange":   bind(c.SubmitContainerStateChange),
 		"SubmitAttachmentStateChanges": bind(c.SubmitAttachmentStateChanges),
+		// Services, service deployments and task sets.
+		"CreateService":               bind(c.CreateService),
+		"UpdateService":               bind(c.UpdateService),
+		"DeleteService":               bind(c.DeleteService),
+		"DescribeServices":            bind(c.DescribeServices),
+		"ListServices":                bind(c.ListServices),
+		"ListServicesByNamespace":     bind(c.ListServicesByNamespace),
+		"ListServiceDeployments":      bind(c.ListServiceDeployments),
+		"DescribeServiceDeployments":  bind(c.DescribeServiceDeployments),
+		"DescribeServiceRevisions":    bind(c.DescribeServiceRevisions),
+		"StopServiceDeployment":       bind(c.StopServiceDeployment),
+		"CreateTaskSet":               bind(c.CreateTaskSet),
+		"UpdateTaskSet":               bind(c.UpdateTaskSet),
+		"UpdateServicePrimaryTaskSet": bind(c.UpdateServicePrimaryTaskSet),
+		"DeleteTaskSet":               bind(c.DeleteTaskSet),
+		"DescribeTaskSets":            bind(c.DescribeTaskSets),
 		// Tags.
 		"TagResource":         bind(c.TagResource),
 		"UntagResource":       bind(c.UntagResource),
@@ -88,11 +104,8 @@ func plannedIn(op string) string {
 		"DiscoverPollEndpoint", "SubmitTaskStateChange", "SubmitContainerStateChange",
 		"SubmitAttachmentStateChanges", "UpdateTaskProtection", "GetTaskProtection", "ExecuteCommand":
 		return "planned with the task lifecycle and container instances"
-	case "CreateService", "UpdateService", "DeleteService", "DescribeServices", "ListServices",
-		"ListServicesByNamespace", "CreateTaskSet", "UpdateTaskSet", "DeleteTaskSet", "DescribeTaskSets",
-		"UpdateServicePrimaryTaskSet", "ListServiceDeployments", "DescribeServiceDeployments",
-		"DescribeServiceRevisions", "StopServiceDeployment", "ContinueServiceDeployment":
-		return "planned with the service scheduler"
+	case "ContinueServiceDeployment":
+		return "planned with blue/green service deployments (lifecycle hooks)"
 	default:
 		return "not planned: ECS Daemons and Express Gateway services are outside Berth's scope for now"
 	}

@@ -250,7 +250,7 @@ func (c *Control) clusterCounts(ns ecs.Namespace, cluster string) clusterCounts 
 		return true
 	})
 	c.view.scan(keyServicePrefix(ns, cluster), "", false, func(_ string, obj any) bool {
-		if r, ok := obj.(*statusRecord); ok {
+		if r, ok := serviceStatus(obj); ok {
 			switch r.Status {
 			case "ACTIVE":
 				cc.services++

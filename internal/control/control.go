@@ -22,7 +22,7 @@
 //	setting/<principal>|<name>   settingRecord
 //	attr/<cluster>/<id>          attributesRecord (custom attributes of a container instance)
 //	ci/<cluster>/<id>            container instances   (later issues)
-//	svc/<cluster>/<name>         services              (later issues)
+//	svc/<cluster>/<name>         serviceRecord (with its deployments, revisions and task sets)
 //	task/<cluster>/<id>          taskRecord
 //	tok/<cluster>/<token>        tokenRecord (RunTask client tokens, 24 h)
 //
@@ -203,7 +203,7 @@ func decodeRecord(key string, value []byte) (any, error) {
 	case "task":
 		obj = new(taskRecord)
 	case "svc":
-		obj = new(statusRecord)
+		obj = new(serviceRecord)
 	case "tok":
 		obj = new(tokenRecord)
 	default:

@@ -19,6 +19,8 @@ func (r *capacityProviderRecord) tagList() []wire.Tag  { return r.Tags }
 func (r *capacityProviderRecord) setTags(t []wire.Tag) { r.Tags = t }
 func (r *taskDefRecord) tagList() []wire.Tag           { return r.Tags }
 func (r *taskDefRecord) setTags(t []wire.Tag)          { r.Tags = t }
+func (r *serviceRecord) tagList() []wire.Tag           { return r.Tags }
+func (r *serviceRecord) setTags(t []wire.Tag)          { r.Tags = t }
 
 // tagKey resolves a resource ARN to its key and an empty record of its kind.
 // The supported types are those whose records exist; the later issues add
@@ -50,7 +52,13 @@ func tagKey(ns ecs.Namespace, arn string) (string, taggable, error) {
 			return "", nil, notFound
 		}
 		key, rec = keyTaskDef(ns, r.family, r.revision), new(taskDefRecord)
-	case "service", "task", "container-instance", "task-set":
+	case "service":
+		cl, name, _ := cutPath(a.Path())
+		if cl == "" {
+			return "", nil, ecs.Errorf(ecs.InvalidParameter, "The ARN '%s' uses the short ARN format, which is not supported for tagging. Use the long ARN format.", arn)
+		}
+		key, rec = keyService(ns, cl, name), new(serviceRecord)
+	case "task", "container-instance", "task-set":
 		// These resources exist only inside a cluster: a legacy short ARN
 		// without the cluster segment is refused as ECS does.
 		if cl, _, _ := cutPath(a.Path()); cl == "" {

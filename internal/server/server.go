@@ -2,7 +2,7 @@
 // control and the API, and serves HTTP until closed. The end-to-end tests
 // start the same Main on 127.0.0.1:0.
 //
-//	Start: store (bolt | etcd) → control (view loaded) → api, agent sessions, Fargate fleet → listener
+//	Start: store (bolt | etcd) → control (view loaded) → api, agent sessions, Fargate fleet, service controller → listener
 //	Close: stop accepting, finish in-flight requests → agent sessions → fleet → control → store
 package server
 
@@ -239,6 +239,9 @@ func (m *Main) open(ctx context.Context) error {
 	sweepCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopSweep = stop
 	m.wg.Go(func() { m.sweep(sweepCtx) })
+	// The service scheduler, stopped with the sweep (single server: always
+	// the leader).
+	m.wg.Go(func() { m.control.RunServiceController(sweepCtx, control.ServiceControllerConfig{}) })
 	m.wg.Go(func() {
 		err := m.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
