@@ -111,35 +111,27 @@ type svcWork struct {
 func (c *Control) reconcileServices(ctx context.Context, cfg ServiceControllerConfig) error {
 	now := c.nowUTC()
 	var works []*svcWork
-	byGroup := map[string]*svcWork{} // nsPrefix + cluster + "|" + group
 	var purge []string
-	c.view.scan("ns/", "", false, func(key string, obj any) bool {
-		switch r := obj.(type) {
-		case *serviceRecord:
-			if wire.Val(r.Status) == serviceInactive {
-				if now.Sub(r.InactiveAt) > ServiceRetention {
-					purge = append(purge, key)
-				}
-				return true
+	// Services and their tasks come from the task index, not a scan of
+	// the view: a pass costs what the services hold, not what the
+	// cluster holds.
+	keys, recs := c.view.index.serviceRecords()
+	for i, key := range keys {
+		r := recs[i]
+		if wire.Val(r.Status) == serviceInactive {
+			if now.Sub(r.InactiveAt) > ServiceRetention {
+				purge = append(purge, key)
 			}
-			a, ok := ecs.ParseARN(wire.Val(r.ServiceArn))
-			if !ok {
-				return true
-			}
-			ns := ecs.Namespace{Partition: a.Partition, Account: a.Account, Region: a.Region}
-			ns.Principal = ns.RootPrincipal()
-			w := &svcWork{ns: ns, rec: r}
-			works = append(works, w)
-			byGroup[nsOf(key)+r.Cluster+"|service:"+r.Name] = w
-		case *taskRecord:
-			if w := byGroup[nsOf(key)+r.Cluster+"|"+wire.Val(r.Group)]; w != nil {
-				w.tasks = append(w.tasks, r)
-			}
+			continue
 		}
-		return true
-	})
-	// Keys sort svc/ before task/ within a namespace, so every task was
-	// matched against the services already seen.
+		a, ok := ecs.ParseARN(wire.Val(r.ServiceArn))
+		if !ok {
+			continue
+		}
+		ns := ecs.Namespace{Partition: a.Partition, Account: a.Account, Region: a.Region}
+		ns.Principal = ns.RootPrincipal()
+		works = append(works, &svcWork{ns: ns, rec: r, tasks: c.view.index.groupTasks(nsOf(key)+r.Cluster, "service:"+r.Name)})
+	}
 	var errs []error
 	for _, w := range works {
 		if ctx.Err() != nil {

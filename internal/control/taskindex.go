@@ -1,6 +1,7 @@
 package control
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -24,6 +25,11 @@ type taskIndex struct {
 	mu         sync.RWMutex
 	byInstance map[string]map[string]*taskRecord // instance ARN → task key → record
 	clusters   map[string]*taskCounts            // nsPrefix + cluster
+	// byGroup holds every task (any status) by nsPrefix + cluster + "|" +
+	// group: a service's tasks are its group "service:<name>".
+	byGroup map[string]map[string]*taskRecord
+	// services holds every service record by key.
+	services map[string]*serviceRecord
 
 	// notify, when set (before the view starts), is called with the ARN
 	// of an instance whose tasks changed. It runs under the view's lock
@@ -38,19 +44,37 @@ type taskCounts struct {
 }
 
 func newTaskIndex() *taskIndex {
-	return &taskIndex{byInstance: map[string]map[string]*taskRecord{}, clusters: map[string]*taskCounts{}}
+	x := &taskIndex{}
+	x.init()
+	return x
+}
+
+func (x *taskIndex) init() {
+	x.byInstance = map[string]map[string]*taskRecord{}
+	x.clusters = map[string]*taskCounts{}
+	x.byGroup = map[string]map[string]*taskRecord{}
+	x.services = map[string]*serviceRecord{}
 }
 
 // reset empties the index (the view is re-listing).
 func (x *taskIndex) reset() {
 	x.mu.Lock()
-	x.byInstance = map[string]map[string]*taskRecord{}
-	x.clusters = map[string]*taskCounts{}
+	x.init()
 	x.mu.Unlock()
 }
 
 // apply moves a task key from its old record to its new one (either nil).
 func (x *taskIndex) apply(key string, old, new any) {
+	if so, sn := isService(old), isService(new); so || sn {
+		x.mu.Lock()
+		if r, ok := new.(*serviceRecord); ok {
+			x.services[key] = r
+		} else {
+			delete(x.services, key)
+		}
+		x.mu.Unlock()
+		return
+	}
 	o, _ := old.(*taskRecord)
 	n, _ := new.(*taskRecord)
 	if o == nil && n == nil {
@@ -80,9 +104,24 @@ func clusterOfTaskKey(key string) string {
 	return key[:i+1] + key[i+6:j]
 }
 
+func isService(obj any) bool {
+	_, ok := obj.(*serviceRecord)
+	return ok
+}
+
+func groupKey(taskKey string, r *taskRecord) string {
+	return clusterOfTaskKey(taskKey) + "|" + wire.Val(r.Group)
+}
+
 func (x *taskIndex) remove(key string, r *taskRecord) {
 	if r == nil {
 		return
+	}
+	if g := x.byGroup[groupKey(key, r)]; g != nil {
+		delete(g, key)
+		if len(g) == 0 {
+			delete(x.byGroup, groupKey(key, r))
+		}
 	}
 	if arn := wire.Val(r.ContainerInstanceArn); arn != "" {
 		if m := x.byInstance[arn]; m != nil {
@@ -99,6 +138,13 @@ func (x *taskIndex) add(key string, r *taskRecord) {
 	if r == nil {
 		return
 	}
+	gk := groupKey(key, r)
+	g := x.byGroup[gk]
+	if g == nil {
+		g = map[string]*taskRecord{}
+		x.byGroup[gk] = g
+	}
+	g[key] = r
 	if arn := wire.Val(r.ContainerInstanceArn); arn != "" && wire.Val(r.LastStatus) != taskStopped {
 		m := x.byInstance[arn]
 		if m == nil {
@@ -157,4 +203,38 @@ func (x *taskIndex) clusterCounts(clusterKey string) map[string][2]int {
 		}
 	}
 	return out
+}
+
+// groupTasks returns every task (any status) of a task group in a
+// cluster, sorted by key. clusterKey is nsPrefix + cluster.
+func (x *taskIndex) groupTasks(clusterKey, group string) []*taskRecord {
+	x.mu.RLock()
+	g := x.byGroup[clusterKey+"|"+group]
+	keys := make([]string, 0, len(g))
+	for k := range g {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]*taskRecord, len(keys))
+	for i, k := range keys {
+		out[i] = g[k]
+	}
+	x.mu.RUnlock()
+	return out
+}
+
+// serviceRecords returns every service record with its key, sorted by key.
+func (x *taskIndex) serviceRecords() ([]string, []*serviceRecord) {
+	x.mu.RLock()
+	keys := make([]string, 0, len(x.services))
+	for k := range x.services {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	recs := make([]*serviceRecord, len(keys))
+	for i, k := range keys {
+		recs[i] = x.services[k]
+	}
+	x.mu.RUnlock()
+	return keys, recs
 }
