@@ -22,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -150,7 +151,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, reqID, err)
 		return
 	}
-	w.Header().Set("Content-Type", contentType)
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	// A known length: net/http writes the body as is, not in chunks.
+	h.Set("Content-Length", strconv.Itoa(len(out)))
 	_, _ = w.Write(out)
 }
 
