@@ -416,7 +416,32 @@ func (c *Control) ListContainerInstances(ctx context.Context, ns ecs.Namespace, 
 	cluster := wire.Val(cl.ClusterName)
 	status := string(wire.Val(in.Status))
 	filter := status + "|" + wire.Val(in.Filter)
-	arns, next, err := page(c, "ListContainerInstances", filter, in.NextToken, n, keyInstancePrefix(ns, cluster), false, func(_ string, obj any) (string, bool) {
+	prefix := keyInstancePrefix(ns, cluster)
+	// selected holds the keys of the instances the filter selects (nil
+	// without a filter). It is computed before paging because
+	// queryCandidate reads the view, and page's match runs under the
+	// view's read lock: a read lock taken again there deadlocks as soon as
+	// a writer waits between the two.
+	var selected map[string]bool
+	if expr != nil {
+		var keys []string
+		var recs []*instanceRecord
+		c.view.scan(prefix, "", false, func(key string, obj any) bool {
+			if r, ok := obj.(*instanceRecord); ok {
+				keys = append(keys, key)
+				recs = append(recs, r)
+			}
+			return true
+		})
+		selected = make(map[string]bool, len(recs))
+		for i, r := range recs {
+			cand := c.queryCandidate(ns, r)
+			if expr.Match(&cand) {
+				selected[keys[i]] = true
+			}
+		}
+	}
+	arns, next, err := page(c, "ListContainerInstances", filter, in.NextToken, n, prefix, false, func(key string, obj any) (string, bool) {
 		r, ok := obj.(*instanceRecord)
 		if !ok {
 			return "", false
@@ -425,11 +450,8 @@ func (c *Control) ListContainerInstances(ctx context.Context, ns ecs.Namespace, 
 		if (status == "" && s == instanceInactive) || (status != "" && s != status) {
 			return "", false
 		}
-		if expr != nil {
-			cand := c.queryCandidate(ns, r)
-			if !expr.Match(&cand) {
-				return "", false
-			}
+		if selected != nil && !selected[key] {
+			return "", false
 		}
 		return wire.Val(r.ContainerInstanceArn), true
 	})
