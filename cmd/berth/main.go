@@ -84,6 +84,8 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.TaskRetention, "task-retention", time.Hour, "how long STOPPED tasks stay describable")
 	fs.StringVar(&cfg.FargateRuntime, "fargate-runtime", "auto", "runtime of the built-in Fargate fleet: auto (Docker when it answers, else simulated), docker, or sim")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	var prof profileFlag
+	prof.register(fs)
 	var asgExec string
 	fs.StringVar(&asgExec, "asg-exec-command", "", "executable the Auto Scaling \"exec\" instance launcher runs to launch and terminate instances (see internal/autoscaling)")
 	if err := fs.Parse(args); err != nil {
@@ -104,6 +106,11 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	cfg.Auth = api.AuthMode(auth)
 	cfg.FargateFleet = fleet.Start
 
+	stopProfile, err := prof.start()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	m, err := server.Start(ctx, cfg)

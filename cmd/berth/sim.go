@@ -21,6 +21,7 @@ import (
 type simOptions struct {
 	cfg      simfleet.Config
 	logLevel string
+	prof     profileFlag
 }
 
 func runSim(args []string, stdout, stderr io.Writer) error {
@@ -28,6 +29,11 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stopProfile, err := o.prof.start()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return simMain(ctx, o, stdout, stderr)
@@ -56,6 +62,7 @@ func parseSimFlags(args []string, stderr io.Writer) (simOptions, error) {
 	fs.Float64Var(&c.Speed, "sim-speed", 1, "how many times faster simulated time runs")
 	fs.StringVar(&c.DataDir, "data-dir", "./sim-data", "directory of the instances' state (one directory per instance, holding its ARN)")
 	fs.IntVar(&c.Concurrency, "concurrency", simfleet.DefaultConcurrency, "how many instances may be registering at once")
+	o.prof.register(fs)
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log level: debug, info, warn, error (info logs every instance's registration)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -38,8 +38,9 @@ import (
 //     first call until the cluster counts every task RUNNING;
 //  2. DescribeTasks of 10 random tasks, and ListTasks pages of 100, from 8
 //     keep-alive clients for 5 s each (req/s);
-//  3. the server's RSS above the empty server (after the cluster and task
-//     definition were created, before the instances), per task;
+//  3. the server's RSS per instance (connected, before any task, above
+//     the server with no instance) and per task (with every task RUNNING,
+//     above the server with its instances and no task);
 //  4. the server is stopped (SIGTERM) and started again on the same data
 //     directory: the time from starting the process to its first answered
 //     DescribeClusters.
@@ -165,7 +166,16 @@ func runScale(b *testing.B, instances, total int) {
 	b.StopTimer()
 	bin := buildBerth(b)
 	dataDir := b.TempDir()
-	srv := startProc(b, bin, "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
+	// BERTH_SCALE_PROFILE=dir writes the server's and the sim's CPU
+	// profiles there (server.prof, sim.prof).
+	prof := os.Getenv("BERTH_SCALE_PROFILE")
+	profArgs := func(name string) []string {
+		if prof == "" {
+			return nil
+		}
+		return []string{"--cpu-profile", filepath.Join(prof, name)}
+	}
+	srv := startProc(b, bin, append([]string{"server", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}, profArgs("server.prof")...)...)
 	line := srv.waitLine(b, "listening on ", 30*time.Second)
 	url := strings.TrimSpace(line[strings.Index(line, "listening on ")+len("listening on "):])
 	addr := strings.TrimPrefix(url, "http://")
@@ -191,11 +201,16 @@ func runScale(b *testing.B, instances, total int) {
 	emptyRSS := rssBytes(b, srv.cmd.Process.Pid)
 
 	t0 := time.Now()
-	sim := startProc(b, bin, "sim", "--endpoint", url, "--cluster", "scale", "--instances", strconv.Itoa(instances),
+	sim := startProc(b, bin, append([]string{"sim", "--endpoint", url, "--cluster", "scale", "--instances", strconv.Itoa(instances),
 		"--cpu", "4096", "--memory", "16384", "--zones", "us-east-1a,us-east-1b,us-east-1c", "--data-dir", filepath.Join(b.TempDir(), "sim"),
-		"--log-level", "warn")
+		"--log-level", "warn"}, profArgs("sim.prof")...)...)
 	sim.waitLine(b, "instances registered", 10*time.Minute)
 	b.Logf("%d instances registered and connected in %s", instances, time.Since(t0).Round(time.Millisecond))
+	// The per-task memory is measured against the server with its
+	// instances connected and no task.
+	time.Sleep(2 * time.Second)
+	idleRSS := rssBytes(b, srv.cmd.Process.Pid)
+	b.ReportMetric(float64(idleRSS-emptyRSS)/float64(instances), "rss-bytes/instance")
 
 	// 1. RunTask and RUNNING.
 	b.StartTimer()
@@ -245,7 +260,7 @@ func runScale(b *testing.B, instances, total int) {
 
 	// 3. Memory.
 	rss := rssBytes(b, srv.cmd.Process.Pid)
-	b.ReportMetric(float64(rss-emptyRSS)/float64(total), "rss-bytes/task")
+	b.ReportMetric(float64(rss-idleRSS)/float64(total), "rss-bytes/task")
 	b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
 
 	// 4. Restart.
