@@ -65,8 +65,12 @@ func dial(ctx context.Context, rawURL string, header http.Header, enc func(any) 
 	d := websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: 30 * time.Second,
-		ReadBufferSize:   32 << 10,
-		WriteBufferSize:  32 << 10,
+		// Small buffers: frames of any size still pass (gorilla reads
+		// and writes past the buffer), and an agent's session mostly
+		// carries small messages. Thousands of sim instances in one
+		// process hold two sessions each.
+		ReadBufferSize:  4 << 10,
+		WriteBufferSize: 4 << 10,
 	}
 	ws, resp, err := d.DialContext(ctx, u.String(), header)
 	if err != nil {

@@ -102,6 +102,10 @@ func newHub(log *slog.Logger, t timing, p *protocol) *hub {
 			HandshakeTimeout: 30 * time.Second,
 			ReadBufferSize:   4096,
 			WriteBufferSize:  32 << 10,
+			// Write buffers are taken from the hub's pool for each
+			// message and returned after it: thousands of idle sessions
+			// hold none.
+			WriteBufferPool: &sync.Pool{},
 		},
 		base:     base,
 		cancel:   cancel,
