@@ -81,6 +81,7 @@ func New(ctx context.Context, cfg Config) (*Control, error) {
 		c.now = time.Now
 	}
 	c.view = newView(decodeRecord, c.log)
+	c.view.index.instanceChanged = c.placements.touch
 	secret, err := c.loadSecret(ctx)
 	if err != nil {
 		return nil, err

@@ -51,6 +51,14 @@ type clusterPlacement struct {
 	revs     []candRevs     // parallel to cands
 	index    map[string]int // instance ID → position in cands
 	inflight map[*inflight]struct{}
+
+	// dirty holds the IDs of instances whose instance or attributes
+	// record changed since the last refresh, and stale asks for a full
+	// rebuild. The view marks them (touch) under its own lock; dmu guards
+	// only them, so marking never waits for a placement.
+	dmu   sync.Mutex
+	dirty map[string]struct{}
+	stale bool
 }
 
 type candRevs struct{ inst, attr store.Rev }
@@ -82,10 +90,40 @@ func (p *placements) cluster(ns ecs.Namespace, cluster string) *clusterPlacement
 	}
 	cp := p.clusters[key]
 	if cp == nil {
-		cp = &clusterPlacement{index: map[string]int{}, inflight: map[*inflight]struct{}{}}
+		cp = &clusterPlacement{index: map[string]int{}, inflight: map[*inflight]struct{}{}, dirty: map[string]struct{}{}, stale: true}
 		p.clusters[key] = cp
 	}
 	return cp
+}
+
+// touch marks an instance of a cluster (clusterKey = nsPrefix + cluster)
+// changed; "" for id marks every cluster stale (the view was re-listed).
+// The view calls it under its lock.
+func (p *placements) touch(clusterKey, id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if id != "" {
+		if cp := p.clusters[clusterKey]; cp != nil {
+			cp.dmu.Lock()
+			cp.dirty[id] = struct{}{}
+			cp.dmu.Unlock()
+		}
+		return
+	}
+	for _, cp := range p.clusters {
+		cp.dmu.Lock()
+		cp.stale = true
+		cp.dmu.Unlock()
+	}
+}
+
+// drain takes the marks.
+func (cp *clusterPlacement) drain() (map[string]struct{}, bool) {
+	cp.dmu.Lock()
+	defer cp.dmu.Unlock()
+	d, stale := cp.dirty, cp.stale
+	cp.dirty, cp.stale = map[string]struct{}{}, false
+	return d, stale
 }
 
 // plannedPlacement is the outcome of placing from the view.
@@ -96,8 +134,7 @@ type plannedPlacement struct {
 	err       error
 	cp        *clusterPlacement
 	in        *inflight
-	instances map[string]*instanceRecord // ID → the view's record used
-	providers []string                   // each task's capacity provider
+	providers []string // each task's capacity provider
 }
 
 // done drops the placement's in-flight reservations.
@@ -129,7 +166,7 @@ func (c *Control) placeFromView(ns ecs.Namespace, cluster string, req scheduler.
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	pp := &plannedPlacement{cluster: cluster, cp: cp, providers: providers}
-	viewRev, recs := c.refreshCandidates(ns, cluster, cp)
+	viewRev := c.refreshCandidates(ns, cluster, cp)
 	if len(cp.cands) == 0 {
 		pp.empty = true
 		return pp
@@ -167,10 +204,8 @@ func (c *Control) placeFromView(ns ecs.Namespace, cluster string, req scheduler.
 	}
 	pp.plan = plan
 	in := &inflight{charges: map[string]*charge{}}
-	pp.instances = map[string]*instanceRecord{}
 	for _, p := range plan.Placements {
 		id := lastSegment(p.ARN)
-		pp.instances[id] = recs[id]
 		ch := in.charges[id]
 		if ch == nil {
 			ch = &charge{groups: map[string]int{}}
@@ -191,15 +226,60 @@ func (c *Control) placeFromView(ns ecs.Namespace, cluster string, req scheduler.
 }
 
 // refreshCandidates brings the cluster's cached candidates up to date with
-// the view (rebuilding only instances whose records changed) and returns
-// the view revision they reflect and the instance records by ID.
-func (c *Control) refreshCandidates(ns ecs.Namespace, cluster string, cp *clusterPlacement) (store.Rev, map[string]*instanceRecord) {
+// the view and returns the view revision they reflect. Only instances the
+// view marked changed are rebuilt; a full rebuild (a scan of the
+// cluster's instances) happens the first time, after a re-listing, and
+// when an instance joins or leaves.
+func (c *Control) refreshCandidates(ns ecs.Namespace, cluster string, cp *clusterPlacement) store.Rev {
+	var rev store.Rev
+	full := false
+	c.view.read(func(get func(string) (item, bool), r store.Rev) {
+		rev = r
+		dirty, stale := cp.drain()
+		if stale {
+			full = true
+			return
+		}
+		for id := range dirty {
+			it, ok := get(keyInstance(ns, cluster, id))
+			rec, _ := it.obj.(*instanceRecord)
+			i, known := cp.index[id]
+			if !ok || rec == nil || wire.Val(rec.Status) == instanceInactive || !known {
+				if known || (rec != nil && wire.Val(rec.Status) != instanceInactive) {
+					full = true // the instance set changed
+					return
+				}
+				continue
+			}
+			at, _ := get(keyAttrs(ns, cluster, id))
+			revs := candRevs{inst: it.modRev, attr: at.modRev}
+			if cp.revs[i] == revs {
+				continue
+			}
+			cd := &candidate{rec: rec}
+			if ar, ok := at.obj.(*attributesRecord); ok {
+				cd.custom = ar.Attributes
+			}
+			cp.cands[i], cp.revs[i] = schedCandidate(cd), revs
+		}
+	})
+	if full {
+		rev = c.rebuildCandidates(ns, cluster, cp)
+	}
+	return rev
+}
+
+// rebuildCandidates rebuilds every candidate of the cluster from the view.
+func (c *Control) rebuildCandidates(ns ecs.Namespace, cluster string, cp *clusterPlacement) store.Rev {
 	type inst struct {
 		rec *instanceRecord
 		rev store.Rev
 	}
 	var insts []inst
 	attrs := map[string]item{}
+	// Marks made from here on are for changes this scan may or may not
+	// see: they stay, and cost at most a needless rebuild of the entry.
+	cp.drain()
 	rev := c.view.scanItems(keyInstancePrefix(ns, cluster), func(it item) bool {
 		if r, ok := it.obj.(*instanceRecord); ok && wire.Val(r.Status) != instanceInactive {
 			insts = append(insts, inst{r, it.modRev})
@@ -212,45 +292,20 @@ func (c *Control) refreshCandidates(ns ecs.Namespace, cluster string, cp *cluste
 		}
 		return true
 	})
-	recs := make(map[string]*instanceRecord, len(insts))
-	// The instance set changed (an instance registered or left): rebuild
-	// the positions; otherwise only the changed entries are rebuilt.
-	rebuild := len(insts) != len(cp.cands)
-	if !rebuild {
-		for _, in := range insts {
-			if _, ok := cp.index[in.rec.ID]; !ok {
-				rebuild = true
-				break
-			}
-		}
-	}
-	if rebuild {
-		cp.cands = make([]scheduler.Candidate, 0, len(insts))
-		cp.revs = make([]candRevs, 0, len(insts))
-		cp.index = make(map[string]int, len(insts))
-	}
+	cp.cands = make([]scheduler.Candidate, 0, len(insts))
+	cp.revs = make([]candRevs, 0, len(insts))
+	cp.index = make(map[string]int, len(insts))
 	for _, in := range insts {
-		recs[in.rec.ID] = in.rec
 		a := attrs[in.rec.ID]
-		revs := candRevs{inst: in.rev, attr: a.modRev}
-		i, ok := cp.index[in.rec.ID]
-		if ok && cp.revs[i] == revs {
-			continue
-		}
 		cd := &candidate{rec: in.rec}
 		if ar, ok := a.obj.(*attributesRecord); ok {
 			cd.custom = ar.Attributes
 		}
-		sc := schedCandidate(cd)
-		if ok {
-			cp.cands[i], cp.revs[i] = sc, revs
-			continue
-		}
 		cp.index[in.rec.ID] = len(cp.cands)
-		cp.cands = append(cp.cands, sc)
-		cp.revs = append(cp.revs, revs)
+		cp.cands = append(cp.cands, schedCandidate(cd))
+		cp.revs = append(cp.revs, candRevs{inst: in.rev, attr: a.modRev})
 	}
-	return rev, recs
+	return rev
 }
 
 // charged returns a copy of a candidate with an in-flight charge applied.

@@ -35,6 +35,11 @@ type taskIndex struct {
 	// of an instance whose tasks changed. It runs under the view's lock
 	// and must be quick and must not call back into Control.
 	notify func(instanceARN string)
+	// instanceChanged, when set (before the view starts), is called with
+	// the cluster key (nsPrefix + cluster) and ID of each container
+	// instance whose instance or attributes record changed, and with
+	// ("", "") when the view is re-listed. Same rules as notify.
+	instanceChanged func(clusterKey, id string)
 }
 
 // taskCounts are a cluster's task counts: [0] running, [1] pending, by
@@ -61,10 +66,24 @@ func (x *taskIndex) reset() {
 	x.mu.Lock()
 	x.init()
 	x.mu.Unlock()
+	if x.instanceChanged != nil {
+		x.instanceChanged("", "")
+	}
 }
 
 // apply moves a task key from its old record to its new one (either nil).
 func (x *taskIndex) apply(key string, old, new any) {
+	if x.instanceChanged != nil {
+		switch k := kindOf(key); k {
+		case "ci", "attr":
+			// ns/<acct>/<region>/<kind>/<cluster>/<id>
+			rest := key[len(nsOf(key))+len(k)+1:]
+			if cluster, id, ok := strings.Cut(rest, "/"); ok {
+				x.instanceChanged(nsOf(key)+cluster, id)
+			}
+			return
+		}
+	}
 	if so, sn := isService(old), isService(new); so || sn {
 		x.mu.Lock()
 		if r, ok := new.(*serviceRecord); ok {

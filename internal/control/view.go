@@ -283,3 +283,12 @@ func (v *view) scanItems(prefix string, fn func(it item) bool) store.Rev {
 	})
 	return v.rev
 }
+
+// read runs fn under the view's read lock with a getter and the view's
+// revision, so what fn reads is one consistent state. fn must not call
+// back into the view.
+func (v *view) read(fn func(get func(key string) (item, bool), rev store.Rev)) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	fn(func(key string) (item, bool) { return v.tree.Get(item{key: key}) }, v.rev)
+}
