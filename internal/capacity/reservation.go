@@ -6,8 +6,9 @@ import (
 	"github.com/berth-dev/berth/internal/wire"
 )
 
-// Scaling is a capacity provider's managed scaling (spec §4.8), with the
-// defaults filled in.
+// Scaling is a capacity provider's managed scaling (spec §4.8). A zero
+// TargetCapacity, MinStep or MaxStep means its default; out-of-range
+// values are brought into range.
 type Scaling struct {
 	Enabled bool
 	// TargetCapacity is the metric's target, 1..100.
@@ -55,8 +56,18 @@ func ScalingFromWire(ms *wire.ManagedScaling) Scaling {
 	return s.normal()
 }
 
-// normal brings every field into its §4.8 range.
+// normal gives zero fields their default and brings every field into its
+// §4.8 range.
 func (s Scaling) normal() Scaling {
+	if s.TargetCapacity == 0 {
+		s.TargetCapacity = DefaultTargetCapacity
+	}
+	if s.MinStep == 0 {
+		s.MinStep = DefaultMinStep
+	}
+	if s.MaxStep == 0 {
+		s.MaxStep = DefaultMaxStep
+	}
 	s.TargetCapacity = min(max(s.TargetCapacity, 1), 100)
 	s.MinStep = min(max(s.MinStep, 1), 10000)
 	s.MaxStep = min(max(s.MaxStep, s.MinStep), 10000)
