@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/wire"
 )
 
@@ -43,10 +44,13 @@ type SpotTask struct {
 }
 
 // SpotTasks returns, from the view, the FARGATE_SPOT tasks of every
-// namespace that have not STOPPED, sorted by key. It is safe for
-// concurrent use.
-func (c *Control) SpotTasks() []SpotTask {
-	return c.spotTasks(fleetPrefix)
+// namespace that have not STOPPED, sorted by key, and the view revision
+// they reflect (for WaitChange). It is safe for concurrent use.
+func (c *Control) SpotTasks() ([]SpotTask, store.Rev) {
+	c.view.mu.RLock()
+	rev := c.view.rev
+	c.view.mu.RUnlock()
+	return c.spotTasks(fleetPrefix), rev
 }
 
 // spotTasks lists the Spot tasks whose fleet markers are under prefix.
