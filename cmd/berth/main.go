@@ -86,6 +86,9 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	var prof profileFlag
 	prof.register(fs)
+	var spot fleet.Spot
+	fs.DurationVar(&spot.Warning, "spot-interruption-warning", fleet.DefaultSpotWarning, "time from a Fargate Spot interruption (SIGTERM) to the reclaim (kill)")
+	fs.Float64Var(&spot.Rate, "spot-interruption-rate", 0, "mean Fargate Spot interruptions per running FARGATE_SPOT task and hour (0: only on demand, POST "+server.SpotInterruptionsPath+")")
 	var asgExec string
 	fs.StringVar(&asgExec, "asg-exec-command", "", "executable the Auto Scaling \"exec\" instance launcher runs to launch and terminate instances (see internal/autoscaling)")
 	if err := fs.Parse(args); err != nil {
@@ -104,7 +107,10 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.EtcdEndpoints = server.SplitList(endpoints)
 	cfg.Auth = api.AuthMode(auth)
-	cfg.FargateFleet = fleet.Start
+	if spot.Rate < 0 {
+		return fmt.Errorf("--spot-interruption-rate must be 0 or more")
+	}
+	cfg.FargateFleet = fleet.StartWithSpot(spot)
 
 	stopProfile, err := prof.start()
 	if err != nil {

@@ -33,6 +33,22 @@
 // simulator has every image) and the addresses come from the same subnet;
 // the simulator does not model the network itself.
 //
+// # Fargate Spot interruptions
+//
+// The fleet interrupts FARGATE_SPOT tasks (never FARGATE ones) as Fargate
+// reclaiming Spot capacity does (spec §5.5), at Config.Spot.Rate and on
+// demand (control.InterruptSpotTasks, behind the server's
+// /berth/admin/spot-interruptions):
+//
+//	interruption ─▶ desired STOPPED, stopCode SpotInterruption, stoppedReason
+//	                "Your Spot Task was interrupted." (lastStatus still RUNNING)
+//	  ─▶ engine: SIGTERM, SIGKILL after the container's stopTimeout
+//	  ─▶ end of the warning (Config.Spot.Warning, 2 min): whatever still runs is killed
+//	  ─▶ STOPPED (the stop code stays SpotInterruption)
+//
+// A second loop (spot) owns the random source the rate draws from and
+// wakes on view changes, at each draw and at each warning's end.
+//
 // # State
 //
 // The fleet keeps no state of its own that control or the runtime does not

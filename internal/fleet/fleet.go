@@ -73,6 +73,9 @@ type Config struct {
 	// TaskCleanupWait is how long a STOPPED task's containers are kept
 	// (for `docker logs`) before they are removed; default 1 min.
 	TaskCleanupWait time.Duration
+	// Spot configures Fargate Spot interruptions (see Spot); the zero
+	// value interrupts only on demand, with the two-minute warning.
+	Spot Spot
 }
 
 // Fleet runs the Fargate tasks of every namespace (see the package doc).
@@ -133,6 +136,7 @@ func New(ctx context.Context, cfg Config) (*Fleet, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Spot = cfg.Spot.withDefaults()
 	f := &Fleet{cfg: cfg, log: cfg.Log, ctl: cfg.Control, retryAt: map[string]time.Time{}}
 	if err := f.openRuntime(ctx); err != nil {
 		return nil, err
@@ -156,6 +160,7 @@ func New(ctx context.Context, cfg Config) (*Fleet, error) {
 	f.cancel = cancel
 	f.wg.Go(func() { f.run(runCtx) })
 	f.wg.Go(func() { f.publishHealth(runCtx) })
+	f.wg.Go(func() { f.spot(runCtx) })
 	return f, nil
 }
 

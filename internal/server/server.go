@@ -211,6 +211,7 @@ func (m *Main) open(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle(acs.Path, m.acs)
 	mux.Handle(acs.TelemetryPath, m.tcs)
+	mux.Handle("POST "+SpotInterruptionsPath, spotInterruptions(c, h))
 	asgh, err := autoscaling.NewHandler(autoscaling.HandlerConfig{Store: m.store, Log: m.log, Authenticate: h.AuthenticateBody})
 	if err != nil {
 		return err
