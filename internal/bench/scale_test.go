@@ -151,6 +151,21 @@ func rssBytes(b *testing.B, pid int) int64 {
 	return 0
 }
 
+// cpuSeconds reads a process's user and system CPU time.
+func cpuSeconds(b *testing.B, pid int) float64 {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name (which ends with ')'): utime is the
+	// 12th and stime the 13th of them, in clock ticks (100 per second).
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100
+}
+
 func buildBerth(b *testing.B) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "berth")
@@ -213,9 +228,13 @@ func runScale(b *testing.B, instances, total int) {
 	b.ReportMetric(float64(idleRSS-emptyRSS)/float64(instances), "rss-bytes/instance")
 
 	// 1. RunTask and RUNNING.
+	cpu0 := [3]float64{cpuSeconds(b, srv.cmd.Process.Pid), cpuSeconds(b, sim.cmd.Process.Pid), cpuSeconds(b, os.Getpid())}
 	b.StartTimer()
 	arns, runTaskRate, allRunning := submitAndWait(b, client, total)
 	b.StopTimer()
+	cpu1 := [3]float64{cpuSeconds(b, srv.cmd.Process.Pid), cpuSeconds(b, sim.cmd.Process.Pid), cpuSeconds(b, os.Getpid())}
+	b.Logf("CPU seconds while tasks were submitted and started (%.1f s): server %.1f, sim %.1f, clients %.1f",
+		allRunning.Seconds(), cpu1[0]-cpu0[0], cpu1[1]-cpu0[1], cpu1[2]-cpu0[2])
 	b.ReportMetric(runTaskRate, "runtask-tasks/s")
 	b.ReportMetric(allRunning.Seconds(), "s-to-all-running")
 
