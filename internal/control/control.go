@@ -178,6 +178,13 @@ func decodeRecord(key string, value []byte) (any, error) {
 	if strings.HasPrefix(key, fleetPrefix) {
 		return new(fleetRecord), nil
 	}
+	if strings.HasPrefix(key, waitPrefix) {
+		w := new(waitRecord)
+		if err := json.Unmarshal(value, w); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", key, err)
+		}
+		return w, nil
+	}
 	if isASGKey(key) {
 		g := new(asgRecord)
 		if err := json.Unmarshal(value, g); err != nil {

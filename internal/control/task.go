@@ -756,11 +756,14 @@ func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td 
 		if !slices.Equal(pre.providers, providers) {
 			return errStalePlacement // the cluster's default strategy changed
 		}
-		if pre.empty {
+		if pre.empty && !c.allScaling(ns, providers) {
 			return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
 		}
 		if pre.err != nil {
 			return pre.err
+		}
+		if pre.empty {
+			pre.plan = scheduler.Plan{Unplaced: count}
 		}
 		byID := map[string]*candidate{}
 		for _, p := range pre.plan.Placements {
@@ -790,14 +793,16 @@ func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td 
 			out.Tasks = append(out.Tasks, rec.Task)
 		}
 		if pre.plan.Unplaced > 0 {
-			out.Failures = planFailures(pre.plan)
+			if err := c.unplaced(t, ns, cluster, td, opts, res, pre.plan, providers, in, now, out); err != nil {
+				return err
+			}
 		}
 	} else {
 		cands, err = loadCandidates(t, ns, cluster)
 		if err != nil {
 			return err
 		}
-		if len(cands) == 0 {
+		if len(cands) == 0 && !c.allScaling(ns, providers) {
 			return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
 		}
 		req := placementRequest(td, res, count, group, in.PlacementStrategy, in.PlacementConstraints, hash)
@@ -822,7 +827,9 @@ func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td 
 			out.Tasks = append(out.Tasks, rec.Task)
 		}
 		if plan.Unplaced > 0 {
-			out.Failures = planFailures(plan)
+			if err := c.unplaced(t, ns, cluster, td, opts, res, plan, providers, in, now, out); err != nil {
+				return err
+			}
 		}
 	}
 	if tok := wire.Val(in.ClientToken); tok != "" && len(out.Tasks) > 0 {
@@ -835,6 +842,23 @@ func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td 
 		}
 	}
 	return saveCandidates(t, ns, cands)
+}
+
+// unplaced handles the tasks a RunTask plan left unplaced: those of a
+// provider with managed scaling wait for capacity (PROVISIONING, returned
+// in tasks); for the others the plan's failures are returned.
+func (c *Control) unplaced(t tx, ns ecs.Namespace, cluster string, td *taskDefRecord, opts taskOptions, res reservation, plan scheduler.Plan, providers []string, in *wire.RunTaskRequest, now time.Time, out *wire.RunTaskResponse) error {
+	waiting, left, err := c.waitForCapacity(t, ns, cluster, td, opts, res, plan, providers, in.PlacementStrategy, in.PlacementConstraints, now)
+	if err != nil {
+		return err
+	}
+	for _, w := range waiting {
+		out.Tasks = append(out.Tasks, w.Task)
+	}
+	if len(left) > 0 {
+		out.Failures = planFailures(plan)
+	}
+	return nil
 }
 
 func failureList(set map[[2]string]bool) []wire.Failure {
