@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"testing"
 	"time"
 
@@ -114,6 +116,9 @@ func runServiceRollout(b *testing.B) (converge, rollout time.Duration) {
 	}
 	waitSteady(b, client, cluster, "web", td1, time.Minute)
 	converge = time.Since(t0)
+	if testing.Verbose() {
+		taskTimeline(b, client, cluster, t0)
+	}
 
 	t1 := time.Now()
 	if _, err := client.UpdateService(ctx, &ecs.UpdateServiceInput{
@@ -134,7 +139,9 @@ func runServiceRollout(b *testing.B) (converge, rollout time.Duration) {
 // deployment of taskDef with every desired task RUNNING.
 func waitSteady(b *testing.B, c *ecs.Client, cluster, name, taskDef string, timeout time.Duration) {
 	b.Helper()
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
+	var last string
 	for {
 		out, err := c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{name}})
 		if err != nil {
@@ -144,6 +151,17 @@ func waitSteady(b *testing.B, c *ecs.Client, cluster, name, taskDef string, time
 			b.Fatalf("describe %s: %+v", name, out.Failures)
 		}
 		s := out.Services[0]
+		if testing.Verbose() {
+			// The timeline of the phase: one line per change of the counts.
+			line := fmt.Sprintf("running %d pending %d", s.RunningCount, s.PendingCount)
+			for _, d := range s.Deployments {
+				line += fmt.Sprintf(" | %s %s running %d pending %d", aws.ToString(d.Status), d.RolloutState, d.RunningCount, d.PendingCount)
+			}
+			if line != last {
+				b.Logf("%6dms %s", time.Since(start).Milliseconds(), line)
+				last = line
+			}
+		}
 		if len(s.Deployments) == 1 && aws.ToString(s.Deployments[0].TaskDefinition) == taskDef &&
 			s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted &&
 			s.RunningCount == s.DesiredCount && s.PendingCount == 0 {
@@ -160,5 +178,49 @@ func waitSteady(b *testing.B, c *ecs.Client, cluster, name, taskDef string, time
 				name, s.DesiredCount, s.RunningCount, s.PendingCount, len(s.Deployments), evs)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// taskTimeline logs (with -v) percentiles of the tasks' createdAt,
+// pullStartedAt (the agent has the task) and startedAt relative to t0:
+// where the converge time goes.
+func taskTimeline(b *testing.B, c *ecs.Client, cluster string, t0 time.Time) {
+	var created, pulled, started []time.Duration
+	p := ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			b.Logf("timeline: %v", err)
+			return
+		}
+		if len(page.TaskArns) == 0 {
+			break
+		}
+		d, err := c.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: page.TaskArns})
+		if err != nil {
+			b.Logf("timeline: %v", err)
+			return
+		}
+		for _, t := range d.Tasks {
+			if t.CreatedAt != nil {
+				created = append(created, t.CreatedAt.Sub(t0))
+			}
+			if t.PullStartedAt != nil {
+				pulled = append(pulled, t.PullStartedAt.Sub(t0))
+			}
+			if t.StartedAt != nil {
+				started = append(started, t.StartedAt.Sub(t0))
+			}
+		}
+	}
+	for _, x := range []struct {
+		name string
+		v    []time.Duration
+	}{{"created", created}, {"pullStarted", pulled}, {"started", started}} {
+		slices.Sort(x.v)
+		if len(x.v) == 0 {
+			continue
+		}
+		b.Logf("%s: n=%d min %v p50 %v p90 %v max %v", x.name, len(x.v), x.v[0], x.v[len(x.v)/2], x.v[len(x.v)*9/10], x.v[len(x.v)-1])
 	}
 }
