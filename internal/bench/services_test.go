@@ -145,7 +145,13 @@ func waitSteady(b *testing.B, c *ecs.Client, cluster, name, taskDef string, time
 	for {
 		out, err := c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{name}})
 		if err != nil {
-			b.Fatal(err)
+			// The SDK client (no retries) can see a keep-alive connection
+			// closed under it (aws/aws-sdk-go-v2#1825): poll again.
+			if time.Now().After(deadline) {
+				b.Fatal(err)
+			}
+			time.Sleep(10 * time.Millisecond)
+			continue
 		}
 		if len(out.Services) != 1 {
 			b.Fatalf("describe %s: %+v", name, out.Failures)

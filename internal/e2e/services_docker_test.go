@@ -59,11 +59,27 @@ type answer struct {
 // RUNNING and meant to keep running.
 func askRunning(t *testing.T, c *ecs.Client, cluster, service string, revisionOf map[string]string) []answer {
 	t.Helper()
-	l := must(c.ListTasks(t.Context(), &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service), DesiredStatus: types.DesiredStatusRunning}))(t)
-	if len(l.TaskArns) == 0 {
-		return nil
+	// The SDK client (no retries) can see a keep-alive connection closed
+	// under it (aws/aws-sdk-go-v2#1825): a read is tried three times.
+	var d *ecs.DescribeTasksOutput
+	var err error
+	for range 3 {
+		var l *ecs.ListTasksOutput
+		l, err = c.ListTasks(t.Context(), &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service), DesiredStatus: types.DesiredStatusRunning})
+		if err == nil && len(l.TaskArns) == 0 {
+			return nil
+		}
+		if err == nil {
+			d, err = c.DescribeTasks(t.Context(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: l.TaskArns})
+		}
+		if err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	d := must(c.DescribeTasks(t.Context(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: l.TaskArns}))(t)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hc := &http.Client{Timeout: 2 * time.Second}
 	var out []answer
 	for _, task := range d.Tasks {
