@@ -84,6 +84,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.TaskRetention, "task-retention", time.Hour, "how long STOPPED tasks stay describable")
 	fs.StringVar(&cfg.FargateRuntime, "fargate-runtime", "auto", "runtime of the built-in Fargate fleet: auto (Docker when it answers, else simulated), docker, or sim")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.DurationVar(&cfg.ProvisioningTimeout, "provisioning-timeout", 30*time.Minute, "how long a task may wait in PROVISIONING for capacity of a provider with managed scaling")
 	var prof profileFlag
 	prof.register(fs)
 	var spot fleet.Spot

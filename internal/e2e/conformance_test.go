@@ -236,7 +236,7 @@ func TestModelConformance(t *testing.T) {
 			{"UpdateContainerInstancesState", `{"cluster":"conf","containerInstances":["00000000000000000000000000000abc","ffffffffffffffffffffffffffffffff"],"status":"DRAINING"}`},
 			{"DiscoverPollEndpoint", `{"cluster":"conf"}`},
 			{"RunTask", `{"cluster":"conf","taskDefinition":"conf-fargate","launchType":"FARGATE","count":2,"networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-1"]}},"tags":[{"key":"k","value":"v"}]}`},
-			{"RunTask", `{"cluster":"conf","taskDefinition":"conf"}`},
+			{"RunTask", `{"cluster":"conf","taskDefinition":"conf","launchType":"EC2"}`},
 			{"ListTasks", `{"cluster":"conf","launchType":"FARGATE"}`},
 			{"DescribeTasks", `{"cluster":"conf","tasks":["0123456789abcdef0123456789abcdef"],"include":["TAGS"]}`},
 			{"DeregisterContainerInstance", `{"cluster":"conf","containerInstance":"00000000000000000000000000000abc"}`},

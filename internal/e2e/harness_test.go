@@ -80,7 +80,10 @@ func defaultClient(m *server.Main) *ecs.Client {
 }
 
 func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Generous: under -race with every package running at once on two
+	// cores, the Docker tests' steps (image builds, health checks) take
+	// several times as long as alone. Tests keep their own deadlines.
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return c
 }

@@ -34,6 +34,10 @@ import (
 
 // Config is the configuration of `berth server`.
 type Config struct {
+	// ProvisioningTimeout is how long a task may wait in PROVISIONING for
+	// capacity (managed scaling); 0 means 30 minutes (spec §4.9).
+	ProvisioningTimeout time.Duration
+
 	Listen          string   // host:port; port 0 picks a free port
 	DataDir         string   // bolt data directory
 	Store           string   // "bolt" (default) or "etcd"
@@ -243,6 +247,11 @@ func (m *Main) open(ctx context.Context) error {
 	// The service scheduler, stopped with the sweep (single server: always
 	// the leader).
 	m.wg.Go(func() { m.control.RunServiceController(sweepCtx, control.ServiceControllerConfig{}) })
+	// Tasks waiting for capacity (managed scaling) are placed as
+	// instances arrive, or stopped after the timeout.
+	m.wg.Go(func() {
+		m.control.RunCapacityWaiter(sweepCtx, control.WaiterConfig{Timeout: m.cfg.ProvisioningTimeout})
+	})
 	m.wg.Go(func() {
 		err := m.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
