@@ -5,10 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
 // Launcher names a group can choose (see the package doc).
@@ -46,6 +50,42 @@ type Launcher interface {
 	Launch(ctx context.Context, req Request) error
 	Terminate(ctx context.Context, req Request) error
 }
+
+// Resident is a Launcher whose instances live inside the server process
+// (sim, local) and so end with it. After the controller starts, it calls
+// Launch once for each InService instance of such a launcher (besides the
+// Pending ones every launcher gets again), to bring the instance back
+// under the same id; a failed call is retried after
+// ControllerConfig.FailureRetry. Launchers of real hosts (exec) are not
+// Resident: their InService instances outlive a server restart.
+type Resident interface {
+	Launcher
+	// Resident reports whether the launcher's instances end with the
+	// server.
+	Resident() bool
+}
+
+// ServerEnv is what the server gives the launchers it starts through a
+// LauncherFactory.
+type ServerEnv struct {
+	// ECS returns a client of the server's own ECS API acting in the
+	// given account and region (signed with credentials the server
+	// accepts for that account). Clients share one connection pool; the
+	// server closes it at shutdown, after the launchers.
+	ECS func(account, region string) (*ecs.Client, error)
+	// DataDir is a directory of the launchers' own: under the server's
+	// data directory (so a restarted server finds it again), or a
+	// temporary one removed at Close.
+	DataDir string
+	Log     *slog.Logger
+}
+
+// LauncherFactory starts launchers whose instances run in the server
+// process. The server calls it once at start, merges the launchers it
+// returns over DefaultLaunchers, and closes the Closer after the
+// controller (so no launcher call is in flight) and before the agent
+// sessions: Close must stop every instance the launchers started.
+type LauncherFactory func(ctx context.Context, env ServerEnv) (map[string]Launcher, io.Closer, error)
 
 // Unavailable is a Launcher that refuses every call with a reason: the
 // registration point for launchers that are not wired into this server
