@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/autoscaling/inprocess"
 	"github.com/berth-dev/berth/internal/fleet"
 	"github.com/berth-dev/berth/internal/server"
 )
@@ -103,6 +104,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	cfg.EtcdEndpoints = server.SplitList(endpoints)
 	cfg.Auth = api.AuthMode(auth)
 	cfg.FargateFleet = fleet.Start
+	cfg.AutoScalingLaunchers = inprocess.Start
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

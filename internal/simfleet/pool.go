@@ -38,8 +38,11 @@ type PoolConfig struct {
 	// the agents keep their defaults (metadata endpoint on, task states
 	// persisted under the instance's directory) and report DockerVersion.
 	Runtime func(spec InstanceSpec) (runtime.Runtime, error)
-	// DockerVersion is reported by agents on a Runtime of the caller's.
+	// DockerVersion is reported by agents on a Runtime of the caller's,
+	// and Capabilities are their capability attributes (nil: the agent's
+	// default).
 	DockerVersion string
+	Capabilities  []string
 	// Speed divides simulated containers' timings; 0 means 1.
 	Speed float64
 	// Logger receives the pool's and its agents' logs (with an
@@ -206,7 +209,7 @@ func (p *Pool) start(spec InstanceSpec) (*member, error) {
 		acfg.DockerVersion, acfg.MetadataAddr, acfg.TaskStateInMemory = "sim", "off", true
 	} else {
 		rt, err = p.cfg.Runtime(spec)
-		acfg.DockerVersion = p.cfg.DockerVersion
+		acfg.DockerVersion, acfg.Capabilities = p.cfg.DockerVersion, p.cfg.Capabilities
 	}
 	if err != nil {
 		return nil, fmt.Errorf("simfleet: instance %s: runtime: %w", id, err)
