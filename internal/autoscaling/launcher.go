@@ -89,7 +89,7 @@ type LauncherFactory func(ctx context.Context, env ServerEnv) (map[string]Launch
 
 // Unavailable is a Launcher that refuses every call with a reason: the
 // registration point for launchers that are not wired into this server
-// (sim and local until their fleets exist, exec without a command).
+// (sim and local without a LauncherFactory, exec without a command).
 type Unavailable struct {
 	Name   string
 	Reason string
@@ -210,11 +210,12 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 
 // DefaultLaunchers returns the launchers of a server: exec running
 // command (unavailable when command is empty), and sim and local as
-// Unavailable registration points until their fleets are wired in.
+// Unavailable; a server with in-process launchers (LauncherFactory)
+// replaces those two.
 func DefaultLaunchers(command []string) map[string]Launcher {
 	m := map[string]Launcher{
-		LauncherSim:   Unavailable{Name: LauncherSim, Reason: "simulated instances are not wired into this server yet"},
-		LauncherLocal: Unavailable{Name: LauncherLocal, Reason: "virtual instances on the local Docker are not wired into this server yet"},
+		LauncherSim:   Unavailable{Name: LauncherSim, Reason: "this server runs without in-process instance launchers"},
+		LauncherLocal: Unavailable{Name: LauncherLocal, Reason: "this server runs without in-process instance launchers"},
 		LauncherExec:  Unavailable{Name: LauncherExec, Reason: "berth server was started without --asg-exec-command"},
 	}
 	if len(command) > 0 {
