@@ -121,8 +121,11 @@ func (u Unavailable) Terminate(context.Context, Request) error {
 // Exit status 0 is success; anything else fails the activity, with the
 // last line of the command's output (stderr, else stdout) as the reason.
 // The command is expected to start a host that runs `berth agent
-// --cluster $BERTH_CLUSTER --endpoint $BERTH_ENDPOINT` (launch) or to
-// stop it (terminate), and to be idempotent for a repeated instance id.
+// --cluster $BERTH_CLUSTER --endpoint $BERTH_ENDPOINT --ec2-instance-id
+// $BERTH_INSTANCE_ID --instance-type $BERTH_INSTANCE_TYPE
+// --availability-zone $BERTH_AZ` (launch; the instance id lets capacity
+// provider placement find the host) or to stop it (terminate), and to be
+// idempotent for a repeated instance id.
 type Exec struct {
 	Command []string
 	// Timeout bounds one run (default 10 minutes).
