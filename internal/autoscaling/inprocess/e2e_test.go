@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/berth-dev/berth/internal/agent"
+	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/autoscaling"
 	"github.com/berth-dev/berth/internal/autoscaling/inprocess"
 	"github.com/berth-dev/berth/internal/leaktest"
@@ -476,5 +478,37 @@ func TestAWSCLI(t *testing.T) {
 	if len(cps.CapacityProviders) != 1 || cps.CapacityProviders[0].Status != "ACTIVE" ||
 		cps.CapacityProviders[0].AutoScalingGroupProvider.AutoScalingGroupArn != groupARN {
 		t.Fatalf("capacity providers %+v", cps)
+	}
+}
+
+// TestSimLauncher_SigV4Account: under --auth sigv4 the instances of a
+// group sign with a key of the group's account (from the credentials
+// file) and join that account's cluster in the group's region.
+func TestSimLauncher_SigV4Account(t *testing.T) {
+	t.Parallel()
+	creds := filepath.Join(t.TempDir(), "credentials")
+	if err := os.WriteFile(creds, []byte("AKIDTENANT tenant-secret 123456789012\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(),
+		Auth: api.AuthSigV4, CredentialsFile: creds, AutoScalingLaunchers: testLaunchers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	p := credentials.NewStaticCredentialsProvider("AKIDTENANT", "tenant-secret", "")
+	c := clients{
+		ecs: ecs.New(ecs.Options{Region: "eu-west-1", BaseEndpoint: aws.String(m.URL()), Credentials: p}),
+		asg: asg.New(asg.Options{Region: "eu-west-1", BaseEndpoint: aws.String(m.URL()), Credentials: p}),
+	}
+	createGroup(t, c, "tenant", "default", "t3.micro") // the agent creates "default"
+	must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("tenant"), DesiredCapacity: aws.Int32(1)}))(t)
+	group := waitGroup(t, c, "tenant", 1)
+	cis := containerInstances(t, c, "default")
+	for id := range group {
+		ci, ok := cis[id]
+		if !ok || !strings.HasPrefix(aws.ToString(ci.ContainerInstanceArn), "arn:aws:ecs:eu-west-1:123456789012:container-instance/default/") {
+			t.Fatalf("container instances %v", slices.Collect(maps.Keys(cis)))
+		}
 	}
 }
