@@ -335,27 +335,33 @@ func TestSimLauncher_CapacityProvider(t *testing.T) {
 	}
 }
 
-// TestSimLauncher_UnknownType: a launch of an instance type the launcher
-// does not know fails, and its activity says why.
-func TestSimLauncher_UnknownType(t *testing.T) {
+// TestSimLauncher_FailedLaunch: a launch of an instance type the launcher
+// does not know, or into a cluster that does not exist, fails, and its
+// activity says why.
+func TestSimLauncher_FailedLaunch(t *testing.T) {
 	t.Parallel()
 	m := startServer(t, t.TempDir())
 	defer m.Close()
 	c := newClients(m)
-	createGroup(t, c, "odd", "default", "x9.huge")
-	must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("odd"), DesiredCapacity: aws.Int32(1)}))(t)
-	eventually(t, 30*time.Second, "a failed launch", func() error {
-		acts := must(c.asg.DescribeScalingActivities(t.Context(), &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("odd")}))(t)
-		for _, a := range acts.Activities {
-			if a.StatusCode == asgtypes.ScalingActivityStatusCodeFailed {
-				if msg := aws.ToString(a.StatusMessage); !strings.Contains(msg, `sim launcher: unknown instance type "x9.huge"; known: t3.micro`) {
-					t.Fatalf("status message %q", msg)
+	for _, tc := range []struct{ group, cluster, instanceType, want string }{
+		{"odd", "default", "x9.huge", `sim launcher: unknown instance type "x9.huge"; known: t3.micro`},
+		{"lost", "nope", "t3.micro", "ClusterNotFoundException"},
+	} {
+		createGroup(t, c, tc.group, tc.cluster, tc.instanceType)
+		must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(tc.group), DesiredCapacity: aws.Int32(1)}))(t)
+		eventually(t, 30*time.Second, "a failed launch", func() error {
+			acts := must(c.asg.DescribeScalingActivities(t.Context(), &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(tc.group)}))(t)
+			for _, a := range acts.Activities {
+				if a.StatusCode == asgtypes.ScalingActivityStatusCodeFailed {
+					if msg := aws.ToString(a.StatusMessage); !strings.Contains(msg, tc.want) {
+						t.Fatalf("%s: status message %q, want %q", tc.group, msg, tc.want)
+					}
+					return nil
 				}
-				return nil
 			}
-		}
-		return fmt.Errorf("%d activities, none failed", len(acts.Activities))
-	})
+			return fmt.Errorf("%d activities, none failed", len(acts.Activities))
+		})
+	}
 }
 
 // TestSimLauncher_Restart: the instances of a sim group end with the
