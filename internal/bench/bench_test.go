@@ -23,6 +23,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
 	"github.com/berth-dev/berth/internal/server"
 )
 
@@ -36,6 +40,18 @@ func start(b *testing.B) *server.Main {
 	}
 	b.Cleanup(func() { _ = m.Close() })
 	return m
+}
+
+// sdkClient is an ECS client of the server at url: static dummy
+// credentials (the server runs with --auth none) and no retries, so a
+// failed call shows in the figures.
+func sdkClient(url string) *ecs.Client {
+	return ecs.New(ecs.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""),
+		Retryer:     aws.NopRetryer{},
+		HTTPClient:  httpClient(32),
+	})
 }
 
 // httpClient is a keep-alive client with enough idle connections for conc.

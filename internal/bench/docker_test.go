@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -28,8 +27,7 @@ func BenchmarkDockerTasks(b *testing.B) {
 	image := importProbe(b)
 	for range b.N {
 		m := start(b)
-		client := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.URL()),
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""), Retryer: aws.NopRetryer{}})
+		client := sdkClient(m.URL())
 		cx := context.Background()
 		if _, err := client.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")}); err != nil {
 			b.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -22,11 +21,7 @@ import (
 func readFixture(b *testing.B) (string, []string) {
 	b.Helper()
 	m := start(b)
-	client := ecs.New(ecs.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(m.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""),
-		Retryer:     aws.NopRetryer{},
-	})
+	client := sdkClient(m.URL())
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("scale")}); err != nil {

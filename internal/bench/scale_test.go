@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
@@ -195,12 +194,7 @@ func runScale(b *testing.B, instances, total int) {
 	url := strings.TrimSpace(line[strings.Index(line, "listening on ")+len("listening on "):])
 	addr := strings.TrimPrefix(url, "http://")
 
-	client := ecs.New(ecs.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""),
-		Retryer:     aws.NopRetryer{},
-		HTTPClient:  httpClient(32),
-	})
+	client := sdkClient(url)
 	ctx := context.Background()
 	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("scale")}); err != nil {
 		b.Fatal(err)

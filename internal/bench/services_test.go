@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -56,11 +55,7 @@ func BenchmarkServiceRollout(b *testing.B) {
 func runServiceRollout(b *testing.B) (converge, rollout time.Duration) {
 	b.StopTimer()
 	m := start(b)
-	client := ecs.New(ecs.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(m.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""),
-		Retryer:     aws.NopRetryer{},
-	})
+	client := sdkClient(m.URL())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const cluster = "svc"

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -30,11 +29,7 @@ func BenchmarkSimTasks(b *testing.B) {
 	const instances, total, conc = 100, 10_000, 8
 	for range b.N {
 		m := start(b)
-		client := ecs.New(ecs.Options{
-			Region: "us-east-1", BaseEndpoint: aws.String(m.URL()),
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""),
-			Retryer:     aws.NopRetryer{},
-		})
+		client := sdkClient(m.URL())
 		cx := context.Background()
 		if _, err := client.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")}); err != nil {
 			b.Fatal(err)
