@@ -201,6 +201,13 @@ func (s *Server) serve(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Model outputs encode themselves (wire's generated AppendJSON: the
+	// bytes encoding/json writes, without reflection); anything else
+	// through encoding/json. The request body is decoded already, so its
+	// buffer takes the answer.
+	if a, ok := out.(wire.AppendJSONer); ok {
+		return a.AppendJSON(body[:0]), nil
+	}
 	b, err := json.Marshal(out)
 	if err != nil {
 		return nil, fmt.Errorf("api: encode %s output: %w", name, err)
