@@ -156,6 +156,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A known length: net/http writes the body as is, not in chunks.
 	h.Set("Content-Length", strconv.Itoa(len(out)))
 	_, _ = w.Write(out)
+	// An answer that outgrew the pooled buffer leaves it its larger array,
+	// so the next large answer does not grow one again.
+	if cap(out) > buf.Cap() {
+		*buf = *bytes.NewBuffer(out[:0])
+	}
 }
 
 func (s *Server) serve(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
