@@ -317,7 +317,7 @@ func runScale(b *testing.B, instances, total int) {
 // RUNNING. It returns the task ARNs, the RunTask rate (tasks/s over the
 // submission phase) and the time from the first call to all RUNNING.
 func submitAndWait(b *testing.B, client *ecs.Client, total int) ([]string, float64, time.Duration) {
-	const conc = 16
+	conc := envInt("BERTH_SCALE_CLIENTS", 16)
 	var mu sync.Mutex
 	arns := make([]string, 0, total)
 	calls := make(chan struct{}, total/10)
