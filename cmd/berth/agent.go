@@ -58,6 +58,8 @@ type agentOptions struct {
 	sessionToken                        string
 	simSpeed                            float64
 	logLevel                            string
+	// ec2 is the EC2 identity to register with (InstanceID "" = none).
+	ec2 agent.EC2Identity
 }
 
 func runAgent(args []string, stdout, stderr io.Writer) error {
@@ -86,6 +88,9 @@ func parseAgentFlags(args []string, stderr io.Writer) (agentOptions, error) {
 	fs.StringVar(&o.secretKey, "secret-access-key", cmp.Or(os.Getenv("AWS_SECRET_ACCESS_KEY"), dummySecretAccessKey), "secret access key (default $AWS_SECRET_ACCESS_KEY)")
 	fs.Float64Var(&o.simSpeed, "sim-speed", 1, "with --runtime sim: how many times faster simulated time runs")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&o.ec2.InstanceID, "ec2-instance-id", "", "EC2 instance id to register as (sent as the instance identity document; an Auto Scaling exec launcher passes $BERTH_INSTANCE_ID)")
+	fs.StringVar(&o.ec2.InstanceType, "instance-type", "", "with --ec2-instance-id: the instance type ($BERTH_INSTANCE_TYPE), registered as ecs.instance-type")
+	fs.StringVar(&o.ec2.AvailabilityZone, "availability-zone", "", "with --ec2-instance-id: the Availability Zone ($BERTH_AZ), registered as ecs.availability-zone")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -127,6 +132,9 @@ func agentMain(ctx context.Context, o agentOptions, stdout, stderr io.Writer) er
 		Attributes: o.attributes,
 		DataDir:    o.dataDir,
 		Logger:     log,
+	}
+	if o.ec2.InstanceID != "" {
+		cfg.EC2 = &o.ec2
 	}
 	rt, closeRT, err := openRuntime(ctx, o, log, &cfg)
 	if err != nil {

@@ -32,6 +32,7 @@ func TestAgent_Binary(t *testing.T) {
 
 	agent := exec.Command(bin, "agent", "--endpoint", url, "--runtime", "sim", "--data-dir", t.TempDir(),
 		"--cpu", "2048", "--memory", "4096", "--attribute", "zone=lab",
+		"--ec2-instance-id", "i-0123456789abcdef0", "--instance-type", "t3.medium", "--availability-zone", "us-east-1b",
 		"--access-key-id", "AKIDAGENTTEST", "--secret-access-key", "agent-secret", "--log-level", "debug")
 	var logs strings.Builder
 	agent.Stderr = &logs
@@ -61,6 +62,9 @@ func TestAgent_Binary(t *testing.T) {
 		d, err := c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("default"), ContainerInstances: []string{arn}})
 		if err != nil || !d.ContainerInstances[0].AgentConnected {
 			return fmt.Errorf("not connected: %v", err)
+		}
+		if id := aws.ToString(d.ContainerInstances[0].Ec2InstanceId); id != "i-0123456789abcdef0" {
+			return fmt.Errorf("ec2InstanceId %q", id)
 		}
 		for _, a := range d.ContainerInstances[0].Attributes {
 			if aws.ToString(a.Name) == "zone" && aws.ToString(a.Value) == "lab" {
@@ -123,6 +127,7 @@ func TestRunAgent_Flags(t *testing.T) {
 		{"BadAttribute", []string{"agent", "--endpoint", "http://x", "--attribute", "=v"}, "name=value"},
 		{"NegativeCPU", []string{"agent", "--endpoint", "http://x", "--cpu", "-1"}, "negative"},
 		{"ExtraArgs", []string{"agent", "--endpoint", "http://x", "more"}, "unexpected arguments"},
+		{"BadEC2InstanceID", []string{"agent", "--endpoint", "http://x", "--runtime", "sim", "--data-dir", t.TempDir(), "--ec2-instance-id", "host-1"}, "EC2 instance id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut strings.Builder

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/autoscaling/inprocess"
 	"github.com/berth-dev/berth/internal/fleet"
 	"github.com/berth-dev/berth/internal/server"
 )
@@ -112,6 +113,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--spot-interruption-rate must be 0 or more")
 	}
 	cfg.FargateFleet = fleet.StartWithSpot(spot)
+	cfg.AutoScalingLaunchers = inprocess.Start
 
 	stopProfile, err := prof.start()
 	if err != nil {

@@ -1,9 +1,13 @@
 package agent
 
 import (
+	"cmp"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -33,6 +37,10 @@ type Config struct {
 	// Attributes are custom attributes (name → value; "" registers the
 	// name without a value), sent with the agent's own.
 	Attributes map[string]string
+	// EC2 describes the EC2 instance the agent runs on, as the ECS agent
+	// learns it from the instance metadata service; nil means none (the
+	// server then makes up an ec2InstanceId). See EC2Identity.
+	EC2 *EC2Identity
 	// Capabilities are the capability attributes the runtime supports; nil
 	// means Capabilities(MaxDockerAPIVersion).
 	Capabilities []string
@@ -96,6 +104,54 @@ type Config struct {
 	OnConnected func(containerInstanceARN string)
 }
 
+// EC2Identity is the EC2 instance an agent says it runs on. Registration
+// sends it as the instanceIdentityDocument (the JSON document of the
+// instance metadata service: instanceId, instanceType, availabilityZone,
+// region, architecture, version), from which the server takes the
+// container instance's ec2InstanceId, and registers the ecs.instance-type
+// and ecs.availability-zone attributes (unless Config.Attributes sets
+// them), as the ECS agent does on EC2. Berth's Auto Scaling launchers
+// give their instances the ids of the group's instances this way, so
+// that capacity provider placement finds them.
+type EC2Identity struct {
+	// InstanceID is i- and 8 or 17 hex digits; required.
+	InstanceID string
+	// InstanceType (e.g. "m5.large") and AvailabilityZone (e.g.
+	// "us-east-1a") are optional.
+	InstanceType     string
+	AvailabilityZone string
+	// Region is the document's region; "" means the ECS client's region.
+	Region string
+}
+
+// identityDocument is the JSON of an EC2 instance identity document, with
+// the members Berth knows.
+type identityDocument struct {
+	InstanceID       string `json:"instanceId"`
+	InstanceType     string `json:"instanceType,omitempty"`
+	AvailabilityZone string `json:"availabilityZone,omitempty"`
+	Region           string `json:"region,omitempty"`
+	Architecture     string `json:"architecture"`
+	Version          string `json:"version"`
+}
+
+// document returns the identity document of id, with region as its
+// region when id names none.
+func (id *EC2Identity) document(region string) string {
+	b, _ := json.Marshal(identityDocument{
+		InstanceID:       id.InstanceID,
+		InstanceType:     id.InstanceType,
+		AvailabilityZone: id.AvailabilityZone,
+		Region:           cmp.Or(id.Region, region),
+		Architecture:     cpuArchitecture(),
+		Version:          "2017-09-30",
+	})
+	return string(b)
+}
+
+// ec2InstanceIDRE matches EC2 instance ids.
+var ec2InstanceIDRE = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
+
 // Backoff is an exponential backoff with full jitter between Min and Max.
 type Backoff struct {
 	Min, Max time.Duration
@@ -113,6 +169,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("agent: Config.DataDir is required")
 	case c.CPU < 0 || c.MemoryMiB < 0:
 		return c, errors.New("agent: CPU and memory must not be negative")
+	case c.EC2 != nil && !ec2InstanceIDRE.MatchString(c.EC2.InstanceID):
+		return c, fmt.Errorf("agent: EC2 instance id %q: want i- and 8 or 17 hex digits", c.EC2.InstanceID)
 	}
 	if c.Cluster == "" {
 		c.Cluster = "default"

@@ -118,7 +118,8 @@ func hostMemoryMiB() (int64, error) {
 }
 
 // attributes returns every attribute the agent registers, sorted by name:
-// the OS and architecture, the capabilities, and the custom ones.
+// the OS and architecture, the capabilities, the EC2 instance type and
+// zone (of Config.EC2), and the custom ones.
 func (c *Config) attributes() []types.Attribute {
 	set := map[string]string{
 		"ecs.os-type":          "linux",
@@ -126,6 +127,12 @@ func (c *Config) attributes() []types.Attribute {
 	}
 	for _, name := range c.Capabilities {
 		set[name] = ""
+	}
+	if c.EC2 != nil && c.EC2.InstanceType != "" {
+		set["ecs.instance-type"] = c.EC2.InstanceType
+	}
+	if c.EC2 != nil && c.EC2.AvailabilityZone != "" {
+		set["ecs.availability-zone"] = c.EC2.AvailabilityZone
 	}
 	for name, value := range c.Attributes {
 		set[name] = value
@@ -216,6 +223,9 @@ func (a *Agent) register(ctx context.Context) (string, error) {
 			AgentHash:     aws.String(agentHash()),
 			DockerVersion: aws.String("DockerVersion: " + a.cfg.DockerVersion),
 		},
+	}
+	if a.cfg.EC2 != nil {
+		in.InstanceIdentityDocument = aws.String(a.cfg.EC2.document(a.cfg.ECS.Options().Region))
 	}
 	if saved.ContainerInstanceARN != "" && saved.Cluster == a.cfg.Cluster {
 		in.ContainerInstanceArn = aws.String(saved.ContainerInstanceARN)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 
@@ -63,4 +65,36 @@ func TestAgent_RegisterErrors(t *testing.T) {
 			t.Fatalf("Run = %v, want ClusterNotFoundException", err)
 		}
 	})
+}
+
+// TestAgent_EC2Identity checks that an agent with an EC2 identity
+// registers with its instance id as ec2InstanceId and its type and zone
+// as attributes.
+func TestAgent_EC2Identity(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	rt, err := sim.New(sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	cfg := agentConfig(t, s.ecs, rt, "default", t.TempDir())
+	cfg.EC2 = &EC2Identity{InstanceID: "i-0fedcba9876543210", InstanceType: "r5.large", AvailabilityZone: "us-east-1b"}
+	a := startAgent(t, s, cfg)
+	d, err := s.ecs.DescribeContainerInstances(t.Context(), &ecs.DescribeContainerInstancesInput{
+		Cluster: aws.String("default"), ContainerInstances: []string{a.ContainerInstanceARN()}})
+	if err != nil || len(d.ContainerInstances) != 1 {
+		t.Fatalf("describe: %v %v", d, err)
+	}
+	ci := d.ContainerInstances[0]
+	if got := aws.ToString(ci.Ec2InstanceId); got != "i-0fedcba9876543210" {
+		t.Errorf("ec2InstanceId %q", got)
+	}
+	attrs := map[string]string{}
+	for _, at := range ci.Attributes {
+		attrs[aws.ToString(at.Name)] = aws.ToString(at.Value)
+	}
+	if attrs["ecs.instance-type"] != "r5.large" || attrs["ecs.availability-zone"] != "us-east-1b" {
+		t.Errorf("attributes %v", attrs)
+	}
 }

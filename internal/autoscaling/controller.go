@@ -60,6 +60,9 @@ type Controller struct {
 
 	mu       sync.Mutex
 	inflight map[string]bool // account/region/instance id with a launcher call running
+	// resumed holds the InService instances of Resident launchers that
+	// this controller launched or resumed (account/region/instance id).
+	resumed map[string]bool
 }
 
 // StartController starts the controller; the caller must Close it.
@@ -100,7 +103,7 @@ func StartController(cfg ControllerConfig) (*Controller, error) {
 		cfg.FailureRetry = 10 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Controller{cfg: cfg, log: cfg.Log, sem: make(chan struct{}, cfg.MaxConcurrent), cancel: cancel, inflight: map[string]bool{}}
+	c := &Controller{cfg: cfg, log: cfg.Log, sem: make(chan struct{}, cfg.MaxConcurrent), cancel: cancel, inflight: map[string]bool{}, resumed: map[string]bool{}}
 	wake := make(chan struct{}, 1)
 	c.wg.Go(func() { c.watch(ctx, wake) })
 	c.wg.Go(func() { c.loop(ctx, wake) })
@@ -196,13 +199,70 @@ func (c *Controller) pass(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// startCalls starts the launcher calls the group's instances need.
+// startCalls starts the launcher calls the group's instances need: a
+// launch for each Pending one, a termination for each Terminating one,
+// and, for a Resident launcher, a launch for each InService one that this
+// controller has not launched or resumed yet.
 func (c *Controller) startCalls(ctx context.Context, g *Group) {
+	resident := false
+	if r, ok := c.launcher(g).(Resident); ok {
+		resident = r.Resident()
+	}
 	for _, in := range g.Instances {
-		if in.LifecycleState == StatePending || in.LifecycleState == StateTerminating {
+		switch {
+		case in.LifecycleState == StatePending || in.LifecycleState == StateTerminating:
 			c.start(ctx, g, in)
+		case in.LifecycleState == StateInService && resident:
+			c.resume(ctx, g, in)
 		}
 	}
+}
+
+// resume launches an InService instance of a Resident launcher again,
+// unless this controller already has (or a call for it is running). The
+// group record does not change: a failure is logged, and the call is
+// repeated after FailureRetry.
+func (c *Controller) resume(ctx context.Context, g *Group, in Instance) {
+	id := g.Account + "/" + g.Region + "/" + in.ID
+	c.mu.Lock()
+	if c.inflight[id] || c.resumed[id] {
+		c.mu.Unlock()
+		return
+	}
+	c.inflight[id] = true
+	c.mu.Unlock()
+	l, req := c.launcher(g), c.request(g, in)
+	c.wg.Go(func() {
+		defer func() {
+			c.mu.Lock()
+			delete(c.inflight, id)
+			c.mu.Unlock()
+		}()
+		select {
+		case c.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		opCtx, cancel := context.WithTimeout(ctx, c.cfg.OpTimeout)
+		err := l.Launch(opCtx, req)
+		cancel()
+		<-c.sem
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			c.log.Info("autoscaling: resumed an in-service instance", "group", req.Group, "instance", req.InstanceID)
+			c.mu.Lock()
+			c.resumed[id] = true
+			c.mu.Unlock()
+			return
+		}
+		c.log.Warn("autoscaling: resuming an in-service instance failed; retrying", "group", req.Group, "instance", req.InstanceID, "err", err, "in", c.cfg.FailureRetry)
+		select {
+		case <-time.After(c.cfg.FailureRetry):
+		case <-ctx.Done():
+		}
+	})
 }
 
 // reconcile applies Decide's plan for one group and starts the launcher
@@ -356,6 +416,14 @@ func (c *Controller) start(ctx context.Context, g *Group, in Instance) {
 		if err != nil {
 			c.log.Warn("autoscaling: launcher call failed", "group", req.Group, "instance", req.InstanceID, "launch", launch, "err", err)
 		}
+		c.mu.Lock()
+		switch {
+		case launch && err == nil:
+			c.resumed[id] = true // running: no resume needed
+		case !launch && err == nil:
+			delete(c.resumed, id)
+		}
+		c.mu.Unlock()
 		if ferr := c.finish(ctx, req, activity, launch, err); ferr != nil && ctx.Err() == nil {
 			c.log.Warn("autoscaling: recording launcher outcome failed", "instance", req.InstanceID, "err", ferr)
 		}

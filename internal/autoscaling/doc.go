@@ -43,9 +43,21 @@
 //
 // Launchers: exec runs the server's --asg-exec-command (see Exec) — the
 // command is server configuration, never taken from the API, so callers
-// cannot run arbitrary commands. sim and local are registration points
-// (Unavailable) until the simulated fleet and the local-Docker instances
-// are wired in; the server passes a different map to StartController then.
+// cannot run arbitrary commands. sim and local (package inprocess, given
+// to the server as a LauncherFactory) run each instance as an agent in
+// the server process, with the resources of the group's instance type
+// (LookupInstanceType; unknown types fail the launch) and the group's
+// instance id as its ec2InstanceId. Without a factory they are
+// Unavailable.
+//
+// # Restarts
+//
+// The controller keeps no state of its own: after a restart it repeats
+// every unfinished launch (Pending) and termination (Terminating), and
+// for Resident launchers (sim, local: their instances end with the
+// server) it also launches every InService instance again, once, which
+// brings it back as the same container instance. InService instances of
+// exec are left alone: their hosts outlive the server.
 //
 // # State
 //

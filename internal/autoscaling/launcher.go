@@ -5,10 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
 // Launcher names a group can choose (see the package doc).
@@ -47,9 +51,45 @@ type Launcher interface {
 	Terminate(ctx context.Context, req Request) error
 }
 
+// Resident is a Launcher whose instances live inside the server process
+// (sim, local) and so end with it. After the controller starts, it calls
+// Launch once for each InService instance of such a launcher (besides the
+// Pending ones every launcher gets again), to bring the instance back
+// under the same id; a failed call is retried after
+// ControllerConfig.FailureRetry. Launchers of real hosts (exec) are not
+// Resident: their InService instances outlive a server restart.
+type Resident interface {
+	Launcher
+	// Resident reports whether the launcher's instances end with the
+	// server.
+	Resident() bool
+}
+
+// ServerEnv is what the server gives the launchers it starts through a
+// LauncherFactory.
+type ServerEnv struct {
+	// ECS returns a client of the server's own ECS API acting in the
+	// given account and region (signed with credentials the server
+	// accepts for that account). Clients share one connection pool; the
+	// server closes it at shutdown, after the launchers.
+	ECS func(account, region string) (*ecs.Client, error)
+	// DataDir is a directory of the launchers' own: under the server's
+	// data directory (so a restarted server finds it again), or a
+	// temporary one removed at Close.
+	DataDir string
+	Log     *slog.Logger
+}
+
+// LauncherFactory starts launchers whose instances run in the server
+// process. The server calls it once at start, merges the launchers it
+// returns over DefaultLaunchers, and closes the Closer after the
+// controller (so no launcher call is in flight) and before the agent
+// sessions: Close must stop every instance the launchers started.
+type LauncherFactory func(ctx context.Context, env ServerEnv) (map[string]Launcher, io.Closer, error)
+
 // Unavailable is a Launcher that refuses every call with a reason: the
 // registration point for launchers that are not wired into this server
-// (sim and local until their fleets exist, exec without a command).
+// (sim and local without a LauncherFactory, exec without a command).
 type Unavailable struct {
 	Name   string
 	Reason string
@@ -81,8 +121,11 @@ func (u Unavailable) Terminate(context.Context, Request) error {
 // Exit status 0 is success; anything else fails the activity, with the
 // last line of the command's output (stderr, else stdout) as the reason.
 // The command is expected to start a host that runs `berth agent
-// --cluster $BERTH_CLUSTER --endpoint $BERTH_ENDPOINT` (launch) or to
-// stop it (terminate), and to be idempotent for a repeated instance id.
+// --cluster $BERTH_CLUSTER --endpoint $BERTH_ENDPOINT --ec2-instance-id
+// $BERTH_INSTANCE_ID --instance-type $BERTH_INSTANCE_TYPE
+// --availability-zone $BERTH_AZ` (launch; the instance id lets capacity
+// provider placement find the host) or to stop it (terminate), and to be
+// idempotent for a repeated instance id.
 type Exec struct {
 	Command []string
 	// Timeout bounds one run (default 10 minutes).
@@ -170,11 +213,12 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 
 // DefaultLaunchers returns the launchers of a server: exec running
 // command (unavailable when command is empty), and sim and local as
-// Unavailable registration points until their fleets are wired in.
+// Unavailable; a server with in-process launchers (LauncherFactory)
+// replaces those two.
 func DefaultLaunchers(command []string) map[string]Launcher {
 	m := map[string]Launcher{
-		LauncherSim:   Unavailable{Name: LauncherSim, Reason: "simulated instances are not wired into this server yet"},
-		LauncherLocal: Unavailable{Name: LauncherLocal, Reason: "virtual instances on the local Docker are not wired into this server yet"},
+		LauncherSim:   Unavailable{Name: LauncherSim, Reason: "this server runs without in-process instance launchers"},
+		LauncherLocal: Unavailable{Name: LauncherLocal, Reason: "this server runs without in-process instance launchers"},
 		LauncherExec:  Unavailable{Name: LauncherExec, Reason: "berth server was started without --asg-exec-command"},
 	}
 	if len(command) > 0 {

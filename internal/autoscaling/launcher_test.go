@@ -108,3 +108,25 @@ func TestUnavailable(t *testing.T) {
 		t.Errorf("exec launcher with a command is not Exec")
 	}
 }
+
+func TestLookupInstanceType(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		cpu       int64
+		memoryMiB int64
+	}{
+		{"t3.medium", 2048, 4096}, {"m5.large", 2048, 8192}, {"m5.xlarge", 4096, 16384},
+		{"c5.large", 2048, 4096}, {"c5.xlarge", 4096, 8192}, {"r5.large", 2048, 16384},
+	} {
+		it, ok := LookupInstanceType(tc.name)
+		if !ok || it.CPUUnits() != tc.cpu || it.MemoryMiB != tc.memoryMiB {
+			t.Errorf("%s: %+v %v", tc.name, it, ok)
+		}
+	}
+	if _, ok := LookupInstanceType("x9.huge"); ok {
+		t.Error("unknown type found")
+	}
+	if names := InstanceTypeNames(); !strings.HasPrefix(names, "t3.micro, t3.small, t3.medium") {
+		t.Errorf("names %q", names)
+	}
+}

@@ -3,7 +3,7 @@
 // start the same Main on 127.0.0.1:0.
 //
 //	Start: store (bolt | etcd) → control (view loaded) → api, agent sessions, Fargate fleet, service controller → listener
-//	Close: stop accepting, finish in-flight requests → agent sessions → fleet → control → store
+//	Close: Auto Scaling controller → in-process launchers' instances → stop accepting, finish in-flight requests → agent sessions → fleet → control → store
 package server
 
 import (
@@ -17,10 +17,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/berth-dev/berth/internal/acs"
@@ -70,6 +77,14 @@ type Config struct {
 	// AutoScalingExecCommand is the command of the Auto Scaling "exec"
 	// instance launcher (see package autoscaling); empty disables it.
 	AutoScalingExecCommand []string
+	// AutoScalingLaunchers starts the Auto Scaling launchers whose
+	// instances run in the server process (`berth server` passes
+	// inprocess.Start: the sim and local launchers); nil leaves them
+	// unavailable. It gets a client of this server's ECS API per account
+	// and a data directory, <DataDir>/autoscaling (a temporary one
+	// without DataDir). It is passed in rather than imported because the
+	// instances are agents, whose package's tests start this server.
+	AutoScalingLaunchers autoscaling.LauncherFactory
 }
 
 // FleetStarter starts a Fargate fleet on c with the given runtime and data
@@ -87,18 +102,27 @@ type Main struct {
 	agents  *agents.Backend
 	fleet   io.Closer
 	asg     *autoscaling.Controller
-	acs     *acs.Handler
-	tcs     *acs.TelemetryHandler
-	http    *http.Server
-	ln      net.Listener
+	// launchers are the in-process launchers (AutoScalingLaunchers), and
+	// selfTransport the connection pool of their ECS clients.
+	launchers     io.Closer
+	selfTransport *http.Transport
+	creds         []api.Credential
+	selfMu        sync.Mutex
+	selfClients   map[string]*ecs.Client
+	acs           *acs.Handler
+	tcs           *acs.TelemetryHandler
+	http          *http.Server
+	ln            net.Listener
 
 	// conns tracks connections that have not carried a request yet
 	// (StateNew), so Close can drop them instead of waiting for them.
 	connMu   sync.Mutex
 	newConns map[net.Conn]struct{}
 
-	// fleetTmp is the fleet's temporary data directory, if it has one.
+	// fleetTmp is the fleet's temporary data directory, if it has one;
+	// asgTmp the in-process launchers'.
 	fleetTmp string
+	asgTmp   string
 
 	// stopSweep ends the periodic purge loop.
 	stopSweep context.CancelFunc
@@ -153,6 +177,7 @@ func (m *Main) open(ctx context.Context) error {
 		}
 		creds = c
 	}
+	m.creds = creds
 	switch m.cfg.Store {
 	case "bolt":
 		if m.cfg.DataDir == "" {
@@ -227,8 +252,12 @@ func (m *Main) open(ctx context.Context) error {
 		return fmt.Errorf("server: listen: %w", err)
 	}
 	m.ln = ln
+	launchers := autoscaling.DefaultLaunchers(m.cfg.AutoScalingExecCommand)
+	if err := m.openLaunchers(ctx, launchers); err != nil {
+		return err
+	}
 	m.asg, err = autoscaling.StartController(autoscaling.ControllerConfig{
-		Store: m.store, Log: m.log, Launchers: autoscaling.DefaultLaunchers(m.cfg.AutoScalingExecCommand),
+		Store: m.store, Log: m.log, Launchers: launchers,
 		Endpoint: func() string { return cmp.Or(m.cfg.AdvertiseURL, "http://"+ln.Addr().String()) },
 	})
 	if err != nil {
@@ -282,6 +311,101 @@ func (m *Main) openFleet(ctx context.Context) error {
 	}
 	m.fleet = f
 	return nil
+}
+
+// openLaunchers starts the in-process Auto Scaling launchers (if
+// configured) and adds them to launchers.
+func (m *Main) openLaunchers(ctx context.Context, launchers map[string]autoscaling.Launcher) error {
+	if m.cfg.AutoScalingLaunchers == nil {
+		return nil
+	}
+	dir := filepath.Join(m.cfg.DataDir, "autoscaling")
+	if m.cfg.DataDir == "" {
+		tmp, err := os.MkdirTemp("", "berth-autoscaling-")
+		if err != nil {
+			return fmt.Errorf("server: autoscaling data dir: %w", err)
+		}
+		m.asgTmp, dir = tmp, tmp
+	}
+	m.selfTransport = &http.Transport{
+		Proxy:               nil, // the server itself, never through a proxy
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	m.selfClients = map[string]*ecs.Client{}
+	got, closer, err := m.cfg.AutoScalingLaunchers(ctx, autoscaling.ServerEnv{ECS: m.selfClient, DataDir: dir, Log: m.log})
+	if err != nil {
+		return fmt.Errorf("server: autoscaling launchers: %w", err)
+	}
+	m.launchers = closer
+	for name, l := range got {
+		launchers[name] = l
+	}
+	return nil
+}
+
+// selfURL is the base URL on which the server reaches itself: its
+// listener, with an unspecified host (0.0.0.0, ::) as loopback.
+func (m *Main) selfURL() string {
+	addr := m.ln.Addr().(*net.TCPAddr)
+	ip := addr.IP
+	if ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(addr.Port))
+}
+
+// selfClient returns an ECS client of this server acting in account and
+// region: under --auth none its access key id is the account (which
+// selects it), under sigv4 it signs with a key of the credentials file
+// that belongs to the account.
+func (m *Main) selfClient(account, region string) (*ecs.Client, error) {
+	key, secret := account, "berth-self"
+	if m.cfg.Auth == api.AuthSigV4 {
+		i := slices.IndexFunc(m.creds, func(c api.Credential) bool { return c.AccountID == account })
+		if i < 0 {
+			return nil, fmt.Errorf("no credentials for account %s in the server's credentials file", account)
+		}
+		key, secret = m.creds[i].AccessKeyID, m.creds[i].SecretAccessKey
+	}
+	m.selfMu.Lock()
+	defer m.selfMu.Unlock()
+	if c, ok := m.selfClients[account+"/"+region]; ok {
+		return c, nil
+	}
+	c := ecs.New(ecs.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(m.selfURL()),
+		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
+		HTTPClient:   &http.Client{Transport: m.selfTransport},
+		// The agents retry with their own backoff; a shared retry quota
+		// would turn a burst of failures into immediate errors.
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None }),
+	})
+	m.selfClients[account+"/"+region] = c
+	return c, nil
+}
+
+// closeAutoScaling stops the group controller (no launcher call is in
+// flight after it), then the in-process launchers' instances. Close
+// calls it before the HTTP server stops, so that the agents end while
+// the server still answers; it is idempotent.
+func (m *Main) closeAutoScaling() error {
+	var err error
+	if m.asg != nil {
+		err = errors.Join(err, m.asg.Close())
+		m.asg = nil
+	}
+	if m.launchers != nil {
+		err = errors.Join(err, m.launchers.Close())
+		m.launchers = nil
+	}
+	if m.selfTransport != nil {
+		m.selfTransport.CloseIdleConnections()
+	}
+	return err
 }
 
 // sweep purges expired records once a minute until ctx ends.
@@ -348,6 +472,7 @@ func (m *Main) Wait(ctx context.Context) error {
 func (m *Main) Close() error {
 	var err error
 	m.once.Do(func() {
+		err = m.closeAutoScaling()
 		if m.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
 			done := make(chan error, 1)
@@ -358,7 +483,8 @@ func (m *Main) Close() error {
 		wait:
 			for {
 				select {
-				case err = <-done:
+				case serr := <-done:
+					err = errors.Join(err, serr)
 					break wait
 				case <-ticker.C:
 					m.dropNewConns()
@@ -387,8 +513,9 @@ func (m *Main) closeBackends() error {
 	if m.agents != nil {
 		err = errors.Join(err, m.agents.Close())
 	}
-	if m.asg != nil {
-		err = errors.Join(err, m.asg.Close())
+	err = errors.Join(err, m.closeAutoScaling())
+	if m.asgTmp != "" {
+		err = errors.Join(err, os.RemoveAll(m.asgTmp))
 	}
 	if m.fleet != nil {
 		err = errors.Join(err, m.fleet.Close())

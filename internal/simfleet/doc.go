@@ -26,4 +26,19 @@
 // and their simulated containers do not outlive the process. The instance
 // ARN is kept in the instance's directory under Config.DataDir, so a fleet
 // restarted on the same directory comes back as the same instances.
+//
+// # Pool
+//
+// A Pool is the long-lived, changing counterpart of a Fleet: instances are
+// added (Add waits until the instance is connected) and removed one at a
+// time, each named by its EC2 instance id, with its own cluster, instance
+// type, zone and resources, and registered with that id as ec2InstanceId
+// through agent.Config.EC2. The Auto Scaling sim launcher runs one Pool in
+// the server; the local launcher runs one whose instances are agents on
+// the local Docker (PoolConfig.Runtime).
+//
+//	Pool.Add(spec) ──▶ runtime (sim, or PoolConfig.Runtime) ◀── agent.Agent ── Run (pool goroutine)
+//	   └─ waits for the first ACS session; on failure or ctx end, stops it again
+//	Pool.Remove(id) ──▶ agent.Close, runtime closed (the container instance stays registered)
+//	Pool.Close ──▶ Remove of every instance
 package simfleet
