@@ -86,6 +86,8 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.FargateRuntime, "fargate-runtime", "auto", "runtime of the built-in Fargate fleet: auto (Docker when it answers, else simulated), docker, or sim")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&cfg.ProvisioningTimeout, "provisioning-timeout", 30*time.Minute, "how long a task may wait in PROVISIONING for capacity of a provider with managed scaling")
+	fs.DurationVar(&cfg.ScalingInterval, "scaling-interval", time.Minute, "managed scaling: how often the CapacityProviderReservation metric is computed and acted on")
+	fs.DurationVar(&cfg.ScaleInAfter, "scale-in-after", 15*time.Minute, "managed scaling: how long the metric must stay below target (and since the last scale-out) before a scale-in")
 	var prof profileFlag
 	prof.register(fs)
 	var spot fleet.Spot

@@ -39,6 +39,9 @@ type ControllerConfig struct {
 	// FailureRetry is the wait before a failed termination is retried
 	// (default 10 s).
 	FailureRetry time.Duration
+	// TerminationHook, when set, holds every termination until it
+	// returns (managed draining; see TerminationHook).
+	TerminationHook TerminationHook
 }
 
 // Controller drives every group's instances towards its desired capacity.
@@ -396,6 +399,9 @@ func (c *Controller) start(ctx context.Context, g *Group, in Instance) {
 			delete(c.inflight, id)
 			c.mu.Unlock()
 		}()
+		if !launch && c.cfg.TerminationHook != nil && !c.holdTermination(ctx, req, activity) {
+			return
+		}
 		select {
 		case c.sem <- struct{}{}:
 		case <-ctx.Done():

@@ -708,7 +708,11 @@ func (pl *launcher) launch(l service.Launch, lc launchConfig, ok bool) error {
 			pl.events = append(pl.events, msg)
 		}
 	}
-	if len(pl.cands) == 0 {
+	ec2Providers := make([]string, len(ec2))
+	for j, i := range ec2 {
+		ec2Providers[j] = providers[i]
+	}
+	if len(pl.cands) == 0 && !pl.c.allScaling(pl.ns, ec2Providers) {
 		unplaced(len(ec2), fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster.", rec.Name))
 		return nil
 	}
@@ -718,10 +722,14 @@ func (pl *launcher) launch(l service.Launch, lc launchConfig, ok bool) error {
 		targets = []string{instanceARN(pl.ns, rec.Cluster, l.InstanceID)}
 	}
 	req := placementRequest(td, res, len(ec2), group, rec.PlacementStrategy, rec.PlacementConstraints, l.DeploymentID+"/"+pl.now.String())
-	plan, byARN, err := schedule(req, pl.cands, targets)
-	if err != nil {
-		unplaced(len(ec2), fmt.Sprintf("(service %s) was unable to place a task. Reason: %s", rec.Name, ecs.CodeOf(err)))
-		return nil
+	var plan scheduler.Plan
+	var byARN map[string]*candidate
+	if len(pl.cands) > 0 {
+		plan, byARN, err = schedule(req, pl.cands, targets)
+		if err != nil {
+			unplaced(len(ec2), fmt.Sprintf("(service %s) was unable to place a task. Reason: %s", rec.Name, ecs.CodeOf(err)))
+			return nil
+		}
 	}
 	for _, p := range plan.Placements {
 		cd := byARN[p.ARN]
@@ -732,8 +740,24 @@ func (pl *launcher) launch(l service.Launch, lc launchConfig, ok bool) error {
 			return err
 		}
 	}
-	if n := len(ec2) - len(plan.Placements); n > 0 {
-		unplaced(n, placementEvent(rec.Name, plan))
+	if len(ec2) > len(plan.Placements) {
+		placed := make([]bool, len(ec2))
+		for _, p := range plan.Placements {
+			placed[p.Task] = true
+		}
+		var left []string
+		for j, p := range ec2Providers {
+			if !placed[j] {
+				left = append(left, p)
+			}
+		}
+		n, event, err := pl.waitService(td, opts, res, plan, left, put)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			unplaced(n, cmpOr(event, placementEvent(rec.Name, plan)))
+		}
 	}
 	return nil
 }

@@ -3,7 +3,7 @@
 // start the same Main on 127.0.0.1:0.
 //
 //	Start: store (bolt | etcd) → control (view loaded) → api, agent sessions, Fargate fleet, service controller → listener
-//	Close: Auto Scaling controller → in-process launchers' instances → stop accepting, finish in-flight requests → agent sessions → fleet → control → store
+//	Close: managed scaling → Auto Scaling controller → in-process launchers' instances → stop accepting, finish in-flight requests → agent sessions → fleet → control → store
 package server
 
 import (
@@ -35,6 +35,7 @@ import (
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/autoscaling"
 	"github.com/berth-dev/berth/internal/control"
+	"github.com/berth-dev/berth/internal/scaling"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
@@ -44,6 +45,11 @@ type Config struct {
 	// ProvisioningTimeout is how long a task may wait in PROVISIONING for
 	// capacity (managed scaling); 0 means 30 minutes (spec §4.9).
 	ProvisioningTimeout time.Duration
+	// ScalingInterval is the managed scaling evaluation interval (0: one
+	// minute, as ECS publishes the metric); ScaleInAfter how long the
+	// metric must stay below target before a scale-in (0: 15 minutes).
+	ScalingInterval time.Duration
+	ScaleInAfter    time.Duration
 
 	Listen          string   // host:port; port 0 picks a free port
 	DataDir         string   // bolt data directory
@@ -102,6 +108,7 @@ type Main struct {
 	agents  *agents.Backend
 	fleet   io.Closer
 	asg     *autoscaling.Controller
+	scaling *scaling.Controller
 	// launchers are the in-process launchers (AutoScalingLaunchers), and
 	// selfTransport the connection pool of their ECS clients.
 	launchers     io.Closer
@@ -259,6 +266,15 @@ func (m *Main) open(ctx context.Context) error {
 	m.asg, err = autoscaling.StartController(autoscaling.ControllerConfig{
 		Store: m.store, Log: m.log, Launchers: launchers,
 		Endpoint: func() string { return cmp.Or(m.cfg.AdvertiseURL, "http://"+ln.Addr().String()) },
+		// Managed draining: a terminating instance drains first.
+		TerminationHook: &scaling.Drainer{Control: m.control, Poll: min(time.Second, cmp.Or(m.cfg.ScalingInterval, time.Second))},
+	})
+	if err != nil {
+		return err
+	}
+	m.scaling, err = scaling.Start(scaling.Config{
+		Cluster: m.control, Groups: autoscaling.NewGroups(m.store, nil), Log: m.log,
+		Interval: m.cfg.ScalingInterval, ScaleInAfter: m.cfg.ScaleInAfter,
 	})
 	if err != nil {
 		return err
@@ -388,12 +404,16 @@ func (m *Main) selfClient(account, region string) (*ecs.Client, error) {
 	return c, nil
 }
 
-// closeAutoScaling stops the group controller (no launcher call is in
+// closeAutoScaling stops managed scaling, the group controller (no launcher call is in
 // flight after it), then the in-process launchers' instances. Close
 // calls it before the HTTP server stops, so that the agents end while
 // the server still answers; it is idempotent.
 func (m *Main) closeAutoScaling() error {
 	var err error
+	if m.scaling != nil {
+		err = m.scaling.Close()
+		m.scaling = nil
+	}
 	if m.asg != nil {
 		err = errors.Join(err, m.asg.Close())
 		m.asg = nil

@@ -205,6 +205,10 @@ func TestSimLauncher_CapacityProvider(t *testing.T) {
 		AutoScalingGroupProvider: &types.AutoScalingGroupProvider{
 			AutoScalingGroupArn: aws.String(groupARN),
 			ManagedScaling:      &types.ManagedScaling{Status: types.ManagedScalingStatusDisabled},
+			// Without managed draining the scale-in below terminates the
+			// instances with their standalone tasks (with it, ECS would
+			// wait up to 48 hours for those tasks to end).
+			ManagedDraining: types.ManagedDrainingDisabled,
 		},
 	}))(t)
 	must(c.ecs.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{
