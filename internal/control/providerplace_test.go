@@ -72,6 +72,29 @@ func TestRunTask_ProviderInstancesOnly(t *testing.T) {
 	if len(out.Failures) != 0 || perProvider["cp-ga"] != 6 || perProvider["cp-gb"] != 4 {
 		t.Fatalf("per provider %v, failures %+v", perProvider, out.Failures)
 	}
+	// A service's tasks follow the same rule.
+	createSvc(t, c, &wire.CreateServiceRequest{Cluster: wire.Ptr("asgs"), ServiceName: wire.Ptr("web"), TaskDefinition: wire.Ptr("small"), DesiredCount: wire.Ptr(int32(6)),
+		CapacityProviderStrategy: []wire.CapacityProviderStrategyItem{
+			{CapacityProvider: wire.Ptr("cp-ga"), Weight: wire.Ptr(int32(1))},
+			{CapacityProvider: wire.Ptr("cp-gb"), Weight: wire.Ptr(int32(1))},
+		}})
+	pass(t, c)
+	l, err := c.ListTasks(ctx, testNS, &wire.ListTasksRequest{Cluster: wire.Ptr("asgs"), ServiceName: wire.Ptr("web")})
+	noErr(t, err)
+	d, err := c.DescribeTasks(ctx, testNS, &wire.DescribeTasksRequest{Cluster: wire.Ptr("asgs"), Tasks: l.TaskArns})
+	noErr(t, err)
+	svcPer := map[string]int{}
+	for _, task := range d.Tasks {
+		p := wire.Val(task.CapacityProviderName)
+		svcPer[p]++
+		if got := instanceGroup[wire.Val(task.ContainerInstanceArn)]; got != p {
+			t.Errorf("service task of %s placed on an instance of %q", p, got)
+		}
+	}
+	if svcPer["cp-ga"] != 3 || svcPer["cp-gb"] != 3 {
+		t.Fatalf("service tasks per provider %v", svcPer)
+	}
+
 	out, err = c.RunTask(ctx, testNS, &wire.RunTaskRequest{Cluster: wire.Ptr("asgs"), TaskDefinition: wire.Ptr("small"), Count: wire.Ptr(int32(2)),
 		CapacityProviderStrategy: []wire.CapacityProviderStrategyItem{{CapacityProvider: wire.Ptr("cp-gc"), Weight: wire.Ptr(int32(1))}}})
 	noErr(t, err)

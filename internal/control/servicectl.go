@@ -725,7 +725,22 @@ func (pl *launcher) launch(l service.Launch, lc launchConfig, ok bool) error {
 	var plan scheduler.Plan
 	var byARN map[string]*candidate
 	if len(pl.cands) > 0 {
-		plan, byARN, err = schedule(req, pl.cands, targets)
+		if targets == nil {
+			// Each task only on capacity of its own provider (an Auto
+			// Scaling group's instances), as RunTask places.
+			scs := make([]scheduler.Candidate, len(pl.cands))
+			byARN = make(map[string]*candidate, len(pl.cands))
+			for i, cd := range pl.cands {
+				scs[i] = schedCandidate(cd)
+				byARN[scs[i].ARN] = cd
+			}
+			plan, err = placeByProvider(pl.ns, req, scs, ec2Providers, func(p string) (map[string]bool, bool) { return pl.c.providerMembers(pl.ns, p) })
+			if err != nil {
+				err = ecs.Errorf(ecs.InvalidParameter, "%s", err.Error())
+			}
+		} else {
+			plan, byARN, err = schedule(req, pl.cands, targets)
+		}
 		if err != nil {
 			unplaced(len(ec2), fmt.Sprintf("(service %s) was unable to place a task. Reason: %s", rec.Name, ecs.CodeOf(err)))
 			return nil
