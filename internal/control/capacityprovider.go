@@ -98,6 +98,21 @@ func checkTerminationProtection(p *wire.AutoScalingGroupProvider) error {
 	return nil
 }
 
+// checkGroupProtection enforces spec §4.6: managed termination protection
+// needs a group that protects new instances from scale-in. A group this
+// server does not hold (not created through its Auto Scaling API) is not
+// checked.
+func (c *Control) checkGroupProtection(ns ecs.Namespace, p *wire.AutoScalingGroupProvider) error {
+	if wire.Val(p.ManagedTerminationProtection) != wire.ManagedTerminationProtectionEnabled {
+		return nil
+	}
+	g, _ := c.view.get(keyASG(ns, asgName(wire.Val(p.AutoScalingGroupArn)))).(*asgRecord)
+	if g != nil && !g.NewInstancesProtectedFromScaleIn {
+		return ecs.Errorf(ecs.InvalidParameter, "The managed termination protection setting for the capacity provider is invalid. To enable managed termination protection for a capacity provider, the Auto Scaling group must have instance protection from scale in enabled.")
+	}
+	return nil
+}
+
 // CreateCapacityProvider creates an Auto Scaling group capacity provider.
 // The group ARN is stored as given. Managed Instances providers are not
 // supported (UnsupportedFeatureException).
@@ -135,6 +150,9 @@ func (c *Control) CreateCapacityProvider(ctx context.Context, ns ecs.Namespace, 
 		asg.ManagedDraining = wire.Ptr(wire.ManagedDrainingEnabled)
 	}
 	if err := checkTerminationProtection(&asg); err != nil {
+		return nil, err
+	}
+	if err := c.checkGroupProtection(ns, &asg); err != nil {
 		return nil, err
 	}
 	now := c.nowUTC()
@@ -231,6 +249,9 @@ func (c *Control) UpdateCapacityProvider(ctx context.Context, ns ecs.Namespace, 
 			}
 		}
 		if err := checkTerminationProtection(&asg); err != nil {
+			return err
+		}
+		if err := c.checkGroupProtection(ns, &asg); err != nil {
 			return err
 		}
 		if err := syncScalingAttachments(t, ns, name, wire.Val(asg.ManagedScaling.Status) == wire.ManagedScalingStatusEnabled); err != nil {

@@ -14,8 +14,9 @@ import (
 // placement reads: which EC2 instances the group holds. Control never
 // writes it.
 type asgRecord struct {
-	Name      string `json:"name"`
-	Instances []struct {
+	Name                             string `json:"name"`
+	NewInstancesProtectedFromScaleIn bool   `json:"newInstancesProtectedFromScaleIn,omitempty"`
+	Instances                        []struct {
 		ID string `json:"id"`
 	} `json:"instances"`
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/wire"
 )
 
@@ -102,4 +103,28 @@ func TestRunTask_ProviderInstancesOnly(t *testing.T) {
 		wire.Val(out.Failures[0].Arn) != testNS.CapacityProviderARN("cp-gc") {
 		t.Fatalf("empty provider: %+v", out)
 	}
+}
+
+// TestManagedTerminationProtectionNeedsProtectedGroup: spec §4.6 — with a
+// group this server holds, managed termination protection is refused
+// unless the group protects new instances from scale-in.
+func TestManagedTerminationProtectionNeedsProtectedGroup(t *testing.T) {
+	c := newTestControl(t)
+	ctx := testCtx(t)
+	seed(t, c, keyASG(testNS, "open"), `{"name":"open","instances":[]}`)
+	seed(t, c, keyASG(testNS, "guarded"), `{"name":"guarded","newInstancesProtectedFromScaleIn":true,"instances":[]}`)
+	create := func(name, group string) error {
+		_, err := c.CreateCapacityProvider(ctx, testNS, &wire.CreateCapacityProviderRequest{
+			Name: wire.Ptr(name),
+			AutoScalingGroupProvider: &wire.AutoScalingGroupProvider{
+				AutoScalingGroupArn:          wire.Ptr("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:uuid:autoScalingGroupName/" + group),
+				ManagedScaling:               &wire.ManagedScaling{Status: wire.Ptr(wire.ManagedScalingStatusEnabled)},
+				ManagedTerminationProtection: wire.Ptr(wire.ManagedTerminationProtectionEnabled),
+			},
+		})
+		return err
+	}
+	wantCode(t, create("cp-open", "open"), ecs.InvalidParameter, "The managed termination protection setting for the capacity provider is invalid. To enable managed termination protection for a capacity provider, the Auto Scaling group must have instance protection from scale in enabled.")
+	noErr(t, create("cp-guarded", "guarded"))
+	noErr(t, create("cp-elsewhere", "not-held-here")) // a group Berth does not hold is not checked
 }
