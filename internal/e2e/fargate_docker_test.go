@@ -127,7 +127,7 @@ func TestFargate_Docker(t *testing.T) {
 	}
 
 	// The sidecar shares the namespace: its check reaches localhost:8080.
-	deadline = time.Now().Add(40 * time.Second)
+	deadline = time.Now().Add(90 * time.Second) // health checks every 5 s; slow under a loaded CI machine
 	for {
 		d := must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}))(t)
 		var health types.HealthStatus
