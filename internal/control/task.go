@@ -1133,12 +1133,17 @@ func (c *Control) DescribeTasks(ctx context.Context, ns ecs.Namespace, in *wire.
 	}
 	cluster := wire.Val(cl.ClusterName)
 	withTags := slices.Contains(in.Include, wire.TaskFieldTags)
-	out := &wire.DescribeTasksResponse{Tasks: []wire.Task{}, Failures: []wire.Failure{}}
+	out := &wire.DescribeTasksResponse{Tasks: make([]wire.Task, 0, len(in.Tasks)), Failures: []wire.Failure{}}
 	for _, ref := range in.Tasks {
 		parent, id, ok := ecs.ResolveName(ns, ref, "task")
 		if ok && (parent == "" || parent == cluster) {
 			if rec, found := c.view.get(keyTask(ns, cluster, id)).(*taskRecord); found {
-				out.Tasks = append(out.Tasks, *taskOut(rec, withTags))
+				out.Tasks = append(out.Tasks, rec.Task)
+				t := &out.Tasks[len(out.Tasks)-1]
+				t.Tags = nil
+				if withTags {
+					t.Tags = ecs.TagsOrEmpty(rec.Tags)
+				}
 				continue
 			}
 		}
