@@ -1,8 +1,11 @@
 package control
 
 import (
+	"strings"
 	"sync"
 	"unique"
+
+	"github.com/berth-dev/berth/internal/wire"
 )
 
 // interner shares the view's repeated values between task records: the
@@ -16,6 +19,10 @@ type interner struct {
 	mu    sync.Mutex
 	ptrs  map[any]any // value (of its own type) → *value
 	bools [2]bool     // false, true
+	// overrides shares equal task overrides (keyed by their JSON) and
+	// essential equal lists of essential containers (keyed by the names).
+	overrides map[string]*wire.TaskOverride
+	essential map[string][]string
 }
 
 // maxInterned bounds the table: beyond it values are no longer shared
@@ -45,6 +52,8 @@ func (in *interner) task(r *taskRecord) {
 	if in.ptrs == nil {
 		in.ptrs = map[any]any{}
 		in.bools[1] = true
+		in.overrides = map[string]*wire.TaskOverride{}
+		in.essential = map[string][]string{}
 	}
 	t := &r.Task
 	r.Cluster = unique.Make(r.Cluster).Value()
@@ -85,11 +94,33 @@ func (in *interner) task(r *taskRecord) {
 		}
 	}
 	if o := t.Overrides; o != nil {
-		for i := range o.ContainerOverrides {
-			o.ContainerOverrides[i].Name = internPtr(in, o.ContainerOverrides[i].Name)
+		// Most tasks of a definition carry the same overrides (one
+		// entry per container, names only): one copy serves them all.
+		key := string(o.AppendJSON(nil))
+		if shared, ok := in.overrides[key]; ok {
+			t.Overrides = shared
+		} else {
+			for i := range o.ContainerOverrides {
+				o.ContainerOverrides[i].Name = internPtr(in, o.ContainerOverrides[i].Name)
+			}
+			if len(in.overrides) >= maxInterned {
+				in.overrides = map[string]*wire.TaskOverride{}
+			}
+			in.overrides[key] = o
 		}
 	}
-	for i, e := range r.Essential {
-		r.Essential[i] = unique.Make(e).Value()
+	if len(r.Essential) > 0 {
+		key := strings.Join(r.Essential, "\x00")
+		if shared, ok := in.essential[key]; ok {
+			r.Essential = shared
+		} else {
+			for i, e := range r.Essential {
+				r.Essential[i] = unique.Make(e).Value()
+			}
+			if len(in.essential) >= maxInterned {
+				in.essential = map[string][]string{}
+			}
+			in.essential[key] = r.Essential
+		}
 	}
 }

@@ -27,6 +27,9 @@ func TestInternKeepsValues(t *testing.T) {
 	if ra.ContainerInstanceArn != rb.ContainerInstanceArn || ra.Containers[0].Image != rb.Containers[0].Image || ra.EnableExecuteCommand != rb.EnableExecuteCommand {
 		t.Error("repeated members are not shared")
 	}
+	if ra.Overrides != rb.Overrides || &ra.Essential[0] != &rb.Essential[0] {
+		t.Error("equal overrides or essential lists are not shared")
+	}
 	if ra.Containers[0].TaskArn != ra.TaskArn {
 		t.Error("the container's task ARN is not the task's")
 	}
