@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/berth-dev/berth/internal/runtime"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // The tests in this file run tasks as real containers of the probe image
@@ -80,7 +81,7 @@ func TestAgent_Docker(t *testing.T) {
 		if port == 0 {
 			t.Fatalf("no binding of 8080 on 0.0.0.0: %+v", container(t, task, "web").NetworkBindings)
 		}
-		eventually(t, 20*time.Second, func() error {
+		testkit.Eventually(t, 20*time.Second, "", func() error {
 			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/hello", port))
 			if err != nil {
 				return err
@@ -111,7 +112,7 @@ func TestAgent_Docker(t *testing.T) {
 		if dbc.Health != runtime.HealthHealthy || !appc.StartedAt.After(dbc.StartedAt.Add(4*time.Second)) {
 			t.Fatalf("db (health %s) started at %v, app at %v", dbc.Health, dbc.StartedAt, appc.StartedAt)
 		}
-		eventually(t, 10*time.Second, func() error {
+		testkit.Eventually(t, 10*time.Second, "", func() error {
 			task := waitTask(t, s, cluster, arn, "RUNNING", time.Second)
 			if task.HealthStatus != types.HealthStatusHealthy {
 				return fmt.Errorf("task health %s", task.HealthStatus)

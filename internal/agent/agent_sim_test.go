@@ -14,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/runtime/sim"
 	"github.com/berth-dev/berth/internal/server"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // newSim returns a simulated runtime persisted in dir, closed at the end
@@ -167,7 +168,7 @@ func TestAgent_Sim(t *testing.T) {
 		}
 		// The health published on the telemetry session rolls up to the
 		// task (db is its only essential container with a health check).
-		eventually(t, 10*time.Second, func() error {
+		testkit.Eventually(t, 10*time.Second, "", func() error {
 			task := waitTask(t, s, cluster, arn, "RUNNING", time.Second)
 			if h := container(t, task, "db").HealthStatus; task.HealthStatus != types.HealthStatusHealthy || h != types.HealthStatusHealthy {
 				return errorf("task health %s, db health %s", task.HealthStatus, h)
@@ -209,7 +210,7 @@ func TestAgent_SimRestart(t *testing.T) {
 	rt.Close()
 	// The job exits while no agent watches.
 	rt = newSim(t, dir)
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		st, err := rt.Inspect(t.Context(), jobID)
 		if err == nil && st.State != runtime.StateExited {
 			return errorf("job is %s", st.State)
@@ -307,7 +308,7 @@ func TestAgent_SimReconnect(t *testing.T) {
 		t.Fatalf("restart the server on %s: %v", addr, err)
 	}
 	t.Cleanup(func() { m.Close() })
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		d, err := s.ecs.DescribeContainerInstances(t.Context(), &ecs.DescribeContainerInstancesInput{
 			Cluster: aws.String(cluster), ContainerInstances: []string{a.ContainerInstanceARN()}})
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/runtime/docker"
 	"github.com/berth-dev/berth/internal/runtime/docker/dockertest"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // newDocker returns the Docker runtime and the probe image, or skips the
@@ -43,7 +44,7 @@ func removeClusterContainers(t *testing.T, rt runtime.Runtime, cluster string) {
 // waitLogs polls a container's logs until they contain want.
 func waitLogs(t *testing.T, rt runtime.Runtime, id, want string) {
 	t.Helper()
-	eventually(t, 20*time.Second, func() error {
+	testkit.Eventually(t, 20*time.Second, "", func() error {
 		b, err := rt.Logs(t.Context(), id, 0)
 		if err != nil {
 			return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/server"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // testServer is a real `berth server` on 127.0.0.1:0 and an SDK client for
@@ -85,7 +86,7 @@ func startAgent(t *testing.T, s *testServer, cfg Config) *testAgent {
 	ta := &testAgent{Agent: a, done: make(chan error, 1)}
 	go func() { ta.done <- a.Run(context.Background()) }()
 	t.Cleanup(func() { ta.stop(t) })
-	eventually(t, 15*time.Second, func() error {
+	testkit.Eventually(t, 15*time.Second, "", func() error {
 		select {
 		case err := <-ta.done:
 			ta.done <- err
@@ -161,7 +162,7 @@ func runTask(t *testing.T, s *testServer, cluster string, containers ...types.Co
 func waitTask(t *testing.T, s *testServer, cluster, arn, want string, timeout time.Duration) types.Task {
 	t.Helper()
 	var task types.Task
-	eventually(t, timeout, func() error {
+	testkit.Eventually(t, timeout, "", func() error {
 		d, err := s.ecs.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}})
 		if err != nil {
 			return err
@@ -222,22 +223,6 @@ func env(kv ...string) []types.KeyValuePair {
 		out = append(out, types.KeyValuePair{Name: aws.String(k), Value: aws.String(v)})
 	}
 	return out
-}
-
-// eventually retries f every 20 ms until it succeeds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func randomHex(t *testing.T, n int) string {

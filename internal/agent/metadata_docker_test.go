@@ -15,6 +15,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/runtime"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // TestMetadata_Docker runs a probe container that reads its own task
@@ -106,7 +107,7 @@ func TestMetadata_DockerAwsvpc(t *testing.T) {
 		Family: "meta", Version: "1", DesiredStatus: "RUNNING", NetworkMode: "awsvpc", LaunchType: "FARGATE",
 		Containers: []acs.Container{{Name: "reader", Image: img, Memory: 64, Essential: true,
 			Command: []string{"-get-env", metadataEnvV4}}}})
-	eventually(t, 60*time.Second, func() error {
+	testkit.Eventually(t, 60*time.Second, "", func() error {
 		if s := rec.statuses(arn); len(s) == 0 || s[len(s)-1] != "STOPPED" {
 			return fmt.Errorf("reported %v", s)
 		}

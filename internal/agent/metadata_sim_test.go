@@ -20,6 +20,7 @@ import (
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/runtime/sim"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // specRecorder is the simulator, keeping the spec of every container it
@@ -147,7 +148,7 @@ func TestMetadata_Sim(t *testing.T) {
 	awsvpc.Containers = []acs.Container{{Name: "vpc", Image: "nginx", CPU: 512, Memory: 256, Essential: true}}
 	e.Apply(bridge)
 	e.Apply(awsvpc)
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		for _, arn := range []string{bridge.ARN, awsvpc.ARN} {
 			if s := rec.statuses(arn); !slices.Equal(s, []string{"RUNNING"}) {
 				return fmt.Errorf("%s reported %v", arn, s)
@@ -198,7 +199,7 @@ func TestMetadata_Sim(t *testing.T) {
 
 	// The task's, with both containers (the runner records the second
 	// one's start just after the runtime has it running).
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		code, body = getJSON(t, uri+"/task")
 		var task metaTask
 		if err := json.Unmarshal(body, &task); err != nil || code != http.StatusOK {
@@ -256,7 +257,7 @@ func TestMetadata_Sim(t *testing.T) {
 
 	// Once the task is cleaned up, its tokens are unknown.
 	e.Stop(bridge.ARN)
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		if slices.Contains(e.Tasks(), bridge.ARN) {
 			return fmt.Errorf("task not cleaned up yet")
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/runtime"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/metadata")
@@ -420,7 +421,7 @@ func TestMetadata_Env(t *testing.T) {
 					{Name: "a", Image: "i", Essential: true},
 					{Name: "b", Image: "i", Essential: true, DockerConfig: &acs.DockerConfig{HostConfig: `{"NetworkMode":"none"}`}},
 				}})
-			eventually(t, 10*time.Second, func() error {
+			testkit.Eventually(t, 10*time.Second, "", func() error {
 				if s := rec.statuses(testTaskARN); !slices.Equal(s, []string{"RUNNING"}) {
 					return fmt.Errorf("reported %v", s)
 				}

@@ -19,6 +19,7 @@ import (
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/runtime/sim"
 	"github.com/berth-dev/berth/internal/sigv4"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // The tests in this file put the agent in front of a scripted control
@@ -250,7 +251,7 @@ func TestAgent_Protocol(t *testing.T) {
 		t.Fatalf("credentials ack %+v", ack)
 	}
 	// The first RUNNING report is refused with a 500; the agent retries.
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		ch := p.ecs.taskChanges()
 		if len(ch) < 2 || ch[1]["status"] != "RUNNING" {
 			return fmt.Errorf("task changes %v", ch)
@@ -276,7 +277,7 @@ func TestAgent_Protocol(t *testing.T) {
 	if err := s.Send(ctx, &acs.TaskStopVerificationAck{MessageID: "m-new", StopTasks: v.StopCandidates}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		ch := p.ecs.taskChanges()
 		last := ch[len(ch)-1]
 		if last["status"] != "STOPPED" {

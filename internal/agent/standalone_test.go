@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/runtime"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // recorder is a Reporter that keeps what it is sent; with refuse set it
@@ -86,7 +87,7 @@ func TestEngine_Sim(t *testing.T) {
 		Containers: []acs.Container{{Name: "app", Image: "i", Essential: true, PortMappings: []acs.PortMapping{{ContainerPort: 80}}}}}
 	e.Apply(task)
 	e.Apply(task) // idempotent
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		if s := rec.statuses(testTaskARN); !slices.Equal(s, []string{"RUNNING"}) {
 			return fmt.Errorf("reported %v", s)
 		}
@@ -107,7 +108,7 @@ func TestEngine_Sim(t *testing.T) {
 		t.Fatalf("Tasks after the restart %v", got)
 	}
 	e.Stop(testTaskARN)
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		if s := rec.statuses(testTaskARN); !slices.Equal(s, []string{"RUNNING", "STOPPED"}) {
 			return fmt.Errorf("reported %v", s)
 		}
@@ -121,7 +122,7 @@ func TestEngine_Sim(t *testing.T) {
 	other := task
 	other.ARN = testTaskARN[:len(testTaskARN)-1] + "0"
 	e.Apply(other)
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		if s := rec.statuses(other.ARN); len(s) == 0 {
 			return errors.New("nothing reported")
 		}

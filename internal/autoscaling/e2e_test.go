@@ -21,6 +21,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/server"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // startServer starts `berth server` on 127.0.0.1:0 with the exec launcher
@@ -56,16 +57,6 @@ func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func must[T any](v T, err error) func(t testing.TB) T {
-	return func(t testing.TB) T {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("unexpected error: %v", err)
-		}
-		return v
-	}
 }
 
 func wantCode(t *testing.T, err error, code string) {
@@ -109,7 +100,7 @@ exit 0
 
 func describe(t *testing.T, c *asg.Client, name string) types.AutoScalingGroup {
 	t.Helper()
-	out := must(c.DescribeAutoScalingGroups(testCtx(t), &asg.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}}))(t)
+	out := testkit.Must(c.DescribeAutoScalingGroups(testCtx(t), &asg.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}}))(t)
 	if len(out.AutoScalingGroups) != 1 {
 		t.Fatalf("describe %s: %d groups", name, len(out.AutoScalingGroups))
 	}
@@ -151,7 +142,7 @@ func TestAutoScaling_GroupLifecycle(t *testing.T) {
 	c := client(m, "123456789012")
 	ctx := testCtx(t)
 
-	must(c.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
+	testkit.Must(c.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
 		AutoScalingGroupName:  aws.String("web"),
 		MinSize:               aws.Int32(0),
 		MaxSize:               aws.Int32(5),
@@ -200,17 +191,17 @@ func TestAutoScaling_GroupLifecycle(t *testing.T) {
 	}
 
 	// Describe instances.
-	di := must(c.DescribeAutoScalingInstances(ctx, &asg.DescribeAutoScalingInstancesInput{}))(t)
+	di := testkit.Must(c.DescribeAutoScalingInstances(ctx, &asg.DescribeAutoScalingInstancesInput{}))(t)
 	if len(di.AutoScalingInstances) != 2 || aws.ToString(di.AutoScalingInstances[0].AutoScalingGroupName) != "web" {
 		t.Fatalf("DescribeAutoScalingInstances: %+v", di.AutoScalingInstances)
 	}
 
 	// Protect one instance, then scale in to 0: the protected one stays.
 	protected := aws.ToString(g.Instances[0].InstanceId)
-	must(c.SetInstanceProtection(ctx, &asg.SetInstanceProtectionInput{
+	testkit.Must(c.SetInstanceProtection(ctx, &asg.SetInstanceProtectionInput{
 		AutoScalingGroupName: aws.String("web"), InstanceIds: []string{protected}, ProtectedFromScaleIn: aws.Bool(true),
 	}))(t)
-	must(c.SetDesiredCapacity(ctx, &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("web"), DesiredCapacity: aws.Int32(0)}))(t)
+	testkit.Must(c.SetDesiredCapacity(ctx, &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("web"), DesiredCapacity: aws.Int32(0)}))(t)
 	g = waitFor(t, c, "web", "only the protected instance left", func(g types.AutoScalingGroup) bool {
 		return len(g.Instances) == 1 && aws.ToString(g.Instances[0].InstanceId) == protected
 	})
@@ -223,7 +214,7 @@ func TestAutoScaling_GroupLifecycle(t *testing.T) {
 	wantCode(t, err, "ValidationError")
 
 	// Update: raise min to 3; desired follows.
-	must(c.UpdateAutoScalingGroup(ctx, &asg.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(3)}))(t)
+	testkit.Must(c.UpdateAutoScalingGroup(ctx, &asg.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(3)}))(t)
 	g = waitFor(t, c, "web", "3 InService", inService(3))
 	if aws.ToInt32(g.DesiredCapacity) != 3 || aws.ToInt32(g.MinSize) != 3 {
 		t.Errorf("after update: desired %d min %d", aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MinSize))
@@ -231,7 +222,7 @@ func TestAutoScaling_GroupLifecycle(t *testing.T) {
 
 	// Terminate without decrement: a replacement is launched.
 	victim := aws.ToString(g.Instances[1].InstanceId)
-	term := must(c.TerminateInstanceInAutoScalingGroup(ctx, &asg.TerminateInstanceInAutoScalingGroupInput{
+	term := testkit.Must(c.TerminateInstanceInAutoScalingGroup(ctx, &asg.TerminateInstanceInAutoScalingGroupInput{
 		InstanceId: aws.String(victim), ShouldDecrementDesiredCapacity: aws.Bool(false),
 	}))(t)
 	if d := aws.ToString(term.Activity.Description); d != "Terminating EC2 instance: "+victim {
@@ -251,7 +242,7 @@ func TestAutoScaling_GroupLifecycle(t *testing.T) {
 	wantCode(t, err, "ValidationError")
 
 	// Activities: launches and terminations, newest first, successful.
-	acts := must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("web")}))(t)
+	acts := testkit.Must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("web")}))(t)
 	var launches, terms int
 	for _, a := range acts.Activities {
 		d := aws.ToString(a.Description)
@@ -276,7 +267,7 @@ func TestAutoScaling_GroupLifecycle(t *testing.T) {
 			t.Errorf("activities not newest first")
 		}
 	}
-	page := must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("web"), MaxRecords: aws.Int32(3)}))(t)
+	page := testkit.Must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("web"), MaxRecords: aws.Int32(3)}))(t)
 	if len(page.Activities) != 3 || page.NextToken == nil {
 		t.Fatalf("activities page: %d, token %v", len(page.Activities), page.NextToken)
 	}
@@ -284,10 +275,10 @@ func TestAutoScaling_GroupLifecycle(t *testing.T) {
 	// Delete: refused while instances remain, then forced.
 	_, err = c.DeleteAutoScalingGroup(ctx, &asg.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("web")})
 	wantType[*types.ResourceInUseFault](t, err)
-	must(c.DeleteAutoScalingGroup(ctx, &asg.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), ForceDelete: aws.Bool(true)}))(t)
+	testkit.Must(c.DeleteAutoScalingGroup(ctx, &asg.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), ForceDelete: aws.Bool(true)}))(t)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out := must(c.DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"web"}}))(t)
+		out := testkit.Must(c.DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"web"}}))(t)
 		if len(out.AutoScalingGroups) == 0 {
 			break
 		}
@@ -313,11 +304,11 @@ func TestAutoScaling_GroupLifecycle(t *testing.T) {
 		t.Errorf("%d instances terminated, want 5:\n%s", n, calls)
 	}
 	// Activities of the deleted group only with IncludeDeletedGroups.
-	acts = must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("web")}))(t)
+	acts = testkit.Must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("web")}))(t)
 	if len(acts.Activities) != 0 {
 		t.Errorf("activities of a deleted group: %d", len(acts.Activities))
 	}
-	acts = must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("web"), IncludeDeletedGroups: aws.Bool(true)}))(t)
+	acts = testkit.Must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("web"), IncludeDeletedGroups: aws.Bool(true)}))(t)
 	if len(acts.Activities) < 10 {
 		t.Errorf("activities with deleted groups: %d", len(acts.Activities))
 	}
@@ -331,7 +322,7 @@ func TestAutoScaling_LaunchFailure(t *testing.T) {
 	m := startServer(t, script)
 	c := client(m, "123456789012")
 	ctx := testCtx(t)
-	must(c.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
+	testkit.Must(c.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String("broken"), MinSize: aws.Int32(1), MaxSize: aws.Int32(1),
 		LaunchConfigurationName: aws.String("whatever"),
 		VPCZoneIdentifier:       aws.String("subnet-1,subnet-2"),
@@ -339,7 +330,7 @@ func TestAutoScaling_LaunchFailure(t *testing.T) {
 	}))(t)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		acts := must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("broken")}))(t)
+		acts := testkit.Must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("broken")}))(t)
 		if len(acts.Activities) > 0 && acts.Activities[0].StatusCode == types.ScalingActivityStatusCodeFailed {
 			if msg := aws.ToString(acts.Activities[0].StatusMessage); !strings.Contains(msg, "no capacity for t3.medium") {
 				t.Errorf("status message %q", msg)
@@ -359,13 +350,13 @@ func TestAutoScaling_LaunchFailure(t *testing.T) {
 		t.Errorf("zones from subnets: %v", g.AvailabilityZones)
 	}
 	// The sim launcher is a registration point: it fails with a reason.
-	must(c.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
+	testkit.Must(c.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String("simmed"), MinSize: aws.Int32(1), MaxSize: aws.Int32(1),
 		LaunchTemplate:    &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("berth-sim")},
 		AvailabilityZones: []string{"us-east-1a"},
 	}))(t)
 	for {
-		acts := must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("simmed")}))(t)
+		acts := testkit.Must(c.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("simmed")}))(t)
 		if len(acts.Activities) > 0 && acts.Activities[0].StatusCode == types.ScalingActivityStatusCodeFailed {
 			if msg := aws.ToString(acts.Activities[0].StatusMessage); !strings.Contains(msg, `"sim" is not available`) {
 				t.Errorf("status message %q", msg)
@@ -420,8 +411,8 @@ func TestAutoScaling_Errors(t *testing.T) {
 	_, err = c.DeleteAutoScalingGroup(ctx, &asg.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("nope")})
 	wantCode(t, err, "ValidationError")
 	// An empty group is deleted at once.
-	must(c.DeleteAutoScalingGroup(ctx, &asg.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("g")}))(t)
-	out := must(c.DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{}))(t)
+	testkit.Must(c.DeleteAutoScalingGroup(ctx, &asg.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("g")}))(t)
+	out := testkit.Must(c.DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{}))(t)
 	if len(out.AutoScalingGroups) != 0 {
 		t.Errorf("groups after delete: %d", len(out.AutoScalingGroups))
 	}
@@ -432,7 +423,7 @@ func TestAutoScaling_PaginationAndAccounts(t *testing.T) {
 	c := client(m, "111111111111")
 	ctx := testCtx(t)
 	for i := range 7 {
-		must(c.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
+		testkit.Must(c.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
 			AutoScalingGroupName: aws.String(fmt.Sprintf("g%02d", i)), MinSize: aws.Int32(0), MaxSize: aws.Int32(1),
 			LaunchConfigurationName: aws.String("lc"), AvailabilityZones: []string{"us-east-1a"},
 			Tags: []types.Tag{{Key: aws.String("parity"), Value: aws.String([]string{"even", "odd"}[i%2])}},
@@ -442,7 +433,7 @@ func TestAutoScaling_PaginationAndAccounts(t *testing.T) {
 	p := asg.NewDescribeAutoScalingGroupsPaginator(c, &asg.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(3)})
 	pages := 0
 	for p.HasMorePages() {
-		out := must(p.NextPage(ctx))(t)
+		out := testkit.Must(p.NextPage(ctx))(t)
 		pages++
 		for _, g := range out.AutoScalingGroups {
 			names = append(names, aws.ToString(g.AutoScalingGroupName))
@@ -451,14 +442,14 @@ func TestAutoScaling_PaginationAndAccounts(t *testing.T) {
 	if pages != 3 || !slices.Equal(names, []string{"g00", "g01", "g02", "g03", "g04", "g05", "g06"}) {
 		t.Errorf("%d pages: %v", pages, names)
 	}
-	out := must(c.DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{
+	out := testkit.Must(c.DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{
 		Filters: []types.Filter{{Name: aws.String("tag:parity"), Values: []string{"odd"}}},
 	}))(t)
 	if len(out.AutoScalingGroups) != 3 {
 		t.Errorf("tag filter: %d groups", len(out.AutoScalingGroups))
 	}
 	// Another account sees none of them.
-	out = must(client(m, "222222222222").DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{}))(t)
+	out = testkit.Must(client(m, "222222222222").DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{}))(t)
 	if len(out.AutoScalingGroups) != 0 {
 		t.Errorf("other account sees %d groups", len(out.AutoScalingGroups))
 	}
@@ -542,7 +533,7 @@ func TestAutoScaling_SigV4(t *testing.T) {
 			Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")})
 	}
 	good := mk("AKIDGOOD", "goodsecret")
-	must(good.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
+	testkit.Must(good.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String("signed"), MinSize: aws.Int32(0), MaxSize: aws.Int32(1),
 		LaunchConfigurationName: aws.String("lc"), AvailabilityZones: []string{"us-east-1a"},
 	}))(t)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/berth-dev/berth/internal/acs"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // fakeAgent is a scripted agent over a real ACS websocket.
@@ -83,7 +84,7 @@ func waitConnected(t *testing.T, c *ecs.Client, cluster, arn string, want bool) 
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		d := must(c.DescribeContainerInstances(ctx(t), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: []string{arn}}))(t)
+		d := testkit.Must(c.DescribeContainerInstances(ctx(t), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: []string{arn}}))(t)
 		if d.ContainerInstances[0].AgentConnected == want {
 			return
 		}
@@ -102,10 +103,10 @@ func TestAgentProtocol(t *testing.T) {
 	m := startServer(t, options{})
 	c := accountClient(m, "410000000001")
 	cx := ctx(t)
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("acs")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("acs")}))(t)
 	inst := registerInstance(t, c, "acs")
 	arn := aws.ToString(inst.ContainerInstanceArn)
-	must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
+	testkit.Must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("agent-web"),
 		ContainerDefinitions: []types.ContainerDefinition{{
 			Name: aws.String("web"), Image: aws.String("nginx"), Memory: aws.Int32(128),
@@ -116,18 +117,18 @@ func TestAgentProtocol(t *testing.T) {
 	}))(t)
 
 	// Before any session, the agent is not connected and nothing places.
-	run := must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("acs"), TaskDefinition: aws.String("agent-web")}))(t)
+	run := testkit.Must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("acs"), TaskDefinition: aws.String("agent-web")}))(t)
 	if len(run.Tasks) != 0 || len(run.Failures) != 1 || aws.ToString(run.Failures[0].Reason) != "AGENT" {
 		t.Fatalf("without an agent: %+v", run)
 	}
 
-	ep := must(c.DiscoverPollEndpoint(cx, &ecs.DiscoverPollEndpointInput{Cluster: aws.String("acs"), ContainerInstance: aws.String(arn)}))(t)
+	ep := testkit.Must(c.DiscoverPollEndpoint(cx, &ecs.DiscoverPollEndpointInput{Cluster: aws.String("acs"), ContainerInstance: aws.String(arn)}))(t)
 	// The agent signs its upgrade with the account's 12-digit key, which
 	// puts the session in that account's namespace.
 	agent := dialAgentAs(t, aws.ToString(ep.Endpoint), "acs", arn, "410000000001")
 	waitConnected(t, c, "acs", arn, true)
 
-	run = must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("acs"), TaskDefinition: aws.String("agent-web"),
+	run = testkit.Must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("acs"), TaskDefinition: aws.String("agent-web"),
 		Overrides: &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{{Name: aws.String("web"), Command: []string{"serve", "--fast"}}}}}))(t)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("RunTask: %+v", run)
@@ -145,10 +146,10 @@ func TestAgentProtocol(t *testing.T) {
 	}
 
 	// The agent reports RUNNING.
-	must(c.SubmitTaskStateChange(cx, &ecs.SubmitTaskStateChangeInput{Cluster: aws.String("acs"), Task: aws.String(taskARN), Status: aws.String("RUNNING"),
+	testkit.Must(c.SubmitTaskStateChange(cx, &ecs.SubmitTaskStateChangeInput{Cluster: aws.String("acs"), Task: aws.String(taskARN), Status: aws.String("RUNNING"),
 		Containers: []types.ContainerStateChange{{ContainerName: aws.String("web"), Status: aws.String("RUNNING"), RuntimeId: aws.String("cid-1"),
 			NetworkBindings: []types.NetworkBinding{{ContainerPort: aws.Int32(80), HostPort: aws.Int32(32768), BindIP: aws.String("0.0.0.0"), Protocol: types.TransportProtocolTcp}}}}}))(t)
-	d := must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("acs"), Tasks: []string{taskARN}}))(t)
+	d := testkit.Must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("acs"), Tasks: []string{taskARN}}))(t)
 	if aws.ToString(d.Tasks[0].LastStatus) != "RUNNING" || aws.ToInt32(d.Tasks[0].Containers[0].NetworkBindings[0].HostPort) != 32768 {
 		t.Fatalf("after RUNNING: %+v", d.Tasks[0])
 	}
@@ -162,7 +163,7 @@ func TestAgentProtocol(t *testing.T) {
 	if len(p.Tasks) != 1 || p.Tasks[0].ARN != taskARN || p.Tasks[0].DesiredStatus != "RUNNING" {
 		t.Fatalf("payload after reconnect: %+v", p)
 	}
-	l := must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("acs")}))(t)
+	l := testkit.Must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("acs")}))(t)
 	if len(l.TaskArns) != 1 {
 		t.Fatalf("tasks duplicated by the reconnect: %v", l.TaskArns)
 	}
@@ -186,14 +187,14 @@ func TestAgentProtocol(t *testing.T) {
 	}
 
 	// StopTask reaches the agent as desiredStatus STOPPED.
-	must(c.StopTask(cx, &ecs.StopTaskInput{Cluster: aws.String("acs"), Task: aws.String(taskARN), Reason: aws.String("done")}))(t)
+	testkit.Must(c.StopTask(cx, &ecs.StopTaskInput{Cluster: aws.String("acs"), Task: aws.String(taskARN), Reason: aws.String("done")}))(t)
 	p = agent.nextPayload()
 	if len(p.Tasks) != 1 || p.Tasks[0].DesiredStatus != "STOPPED" {
 		t.Fatalf("stop payload: %+v", p)
 	}
-	must(c.SubmitTaskStateChange(cx, &ecs.SubmitTaskStateChangeInput{Cluster: aws.String("acs"), Task: aws.String(taskARN), Status: aws.String("STOPPED"),
+	testkit.Must(c.SubmitTaskStateChange(cx, &ecs.SubmitTaskStateChangeInput{Cluster: aws.String("acs"), Task: aws.String(taskARN), Status: aws.String("STOPPED"),
 		Containers: []types.ContainerStateChange{{ContainerName: aws.String("web"), Status: aws.String("STOPPED"), ExitCode: aws.Int32(143)}}}))(t)
-	d = must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("acs"), Tasks: []string{taskARN}}))(t)
+	d = testkit.Must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("acs"), Tasks: []string{taskARN}}))(t)
 	task := d.Tasks[0]
 	if aws.ToString(task.LastStatus) != "STOPPED" || task.StopCode != types.TaskStopCodeUserInitiated || aws.ToString(task.StoppedReason) != "done" ||
 		aws.ToInt32(task.Containers[0].ExitCode) != 143 {
@@ -203,7 +204,7 @@ func TestAgentProtocol(t *testing.T) {
 	// A deregistered instance's agent is refused.
 	_ = agent.conn.Close()
 	waitConnected(t, c, "acs", arn, false)
-	must(c.DeregisterContainerInstance(cx, &ecs.DeregisterContainerInstanceInput{Cluster: aws.String("acs"), ContainerInstance: aws.String(arn)}))(t)
+	testkit.Must(c.DeregisterContainerInstance(cx, &ecs.DeregisterContainerInstanceInput{Cluster: aws.String("acs"), ContainerInstance: aws.String(arn)}))(t)
 	url := agentURL(aws.ToString(ep.Endpoint), "acs", arn)
 	_, err := acs.Dial(cx, url, signedHeader(t, url, "410000000001"))
 	var inactive *acs.InactiveInstanceException

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/berth-dev/berth/internal/testkit"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestAttributes(t *testing.T) {
 	}
 
 	t.Run("ListEmpty", func(t *testing.T) {
-		out := must(c.ListAttributes(ctx(t), &ecs.ListAttributesInput{
+		out := testkit.Must(c.ListAttributes(ctx(t), &ecs.ListAttributesInput{
 			Cluster: aws.String("attrs"), TargetType: types.TargetTypeContainerInstance,
 		}))(t)
 		if len(out.Attributes) != 0 || out.NextToken != nil {
@@ -42,7 +43,7 @@ func TestAttributes(t *testing.T) {
 			Cluster: aws.String(clusterARN("attrs")), TargetType: types.TargetTypeContainerInstance, AttributeName: aws.String("stack"),
 		})
 		for p.HasMorePages() {
-			if page := must(p.NextPage(ctx(t)))(t); len(page.Attributes) != 0 {
+			if page := testkit.Must(p.NextPage(ctx(t)))(t); len(page.Attributes) != 0 {
 				t.Fatalf("%+v", page.Attributes)
 			}
 		}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/berth-dev/berth/internal/testkit"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,11 +42,11 @@ func TestAuthSigV4(t *testing.T) {
 	b := client(m, "AKIDTEAMB", "secretB", "us-east-1")
 
 	t.Run("SignedRequestsWork", func(t *testing.T) {
-		cl := must(a.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("shared")}))(t).Cluster
+		cl := testkit.Must(a.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("shared")}))(t).Cluster
 		if want := "arn:aws:ecs:us-east-1:" + accountA + ":cluster/shared"; aws.ToString(cl.ClusterArn) != want {
 			t.Fatalf("ARN %s, want %s", aws.ToString(cl.ClusterArn), want)
 		}
-		td := must(a.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
+		td := testkit.Must(a.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
 			Family: aws.String("web"), ContainerDefinitions: []types.ContainerDefinition{webContainer()},
 		}))(t).TaskDefinition
 		if aws.ToString(td.RegisteredBy) != rootOf(accountA) {
@@ -77,7 +78,7 @@ func TestAuthSigV4(t *testing.T) {
 		if s := httpStatus(err); s != 403 {
 			t.Fatalf("HTTP status %d", s)
 		}
-		out := must(a.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{"forged"}}))(t)
+		out := testkit.Must(a.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{"forged"}}))(t)
 		if len(out.Clusters) != 0 {
 			t.Fatal("a request with a wrong signature was executed")
 		}
@@ -91,15 +92,15 @@ func TestAuthSigV4(t *testing.T) {
 	})
 
 	t.Run("AccountIsolation", func(t *testing.T) {
-		must(a.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("only-a")}))(t)
-		out := must(b.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{"only-a", "arn:aws:ecs:us-east-1:" + accountA + ":cluster/only-a"}}))(t)
+		testkit.Must(a.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("only-a")}))(t)
+		out := testkit.Must(b.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{"only-a", "arn:aws:ecs:us-east-1:" + accountA + ":cluster/only-a"}}))(t)
 		if len(out.Clusters) != 0 || len(out.Failures) != 2 {
 			t.Fatalf("B sees A's cluster: %+v", out)
 		}
 		if arn := aws.ToString(out.Failures[0].Arn); arn != "arn:aws:ecs:us-east-1:"+accountB+":cluster/only-a" || aws.ToString(out.Failures[0].Reason) != "MISSING" {
 			t.Fatalf("failure %s %s", arn, aws.ToString(out.Failures[0].Reason))
 		}
-		list := must(b.ListClusters(ctx(t), &ecs.ListClustersInput{}))(t)
+		list := testkit.Must(b.ListClusters(ctx(t), &ecs.ListClustersInput{}))(t)
 		if len(list.ClusterArns) != 0 {
 			t.Fatalf("B lists %v", list.ClusterArns)
 		}
@@ -111,11 +112,11 @@ func TestAuthSigV4(t *testing.T) {
 		_, err = b.DeleteCluster(ctx(t), &ecs.DeleteClusterInput{Cluster: aws.String("only-a")})
 		wantErr[*types.ClusterNotFoundException](t, err)
 		// B may use the same name: it gets its own cluster.
-		cl := must(b.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("shared")}))(t).Cluster
+		cl := testkit.Must(b.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("shared")}))(t).Cluster
 		if want := "arn:aws:ecs:us-east-1:" + accountB + ":cluster/shared"; aws.ToString(cl.ClusterArn) != want {
 			t.Fatalf("B's cluster ARN %s", aws.ToString(cl.ClusterArn))
 		}
-		listA := must(a.ListClusters(ctx(t), &ecs.ListClustersInput{}))(t).ClusterArns
+		listA := testkit.Must(a.ListClusters(ctx(t), &ecs.ListClustersInput{}))(t).ClusterArns
 		if slices.Contains(listA, aws.ToString(cl.ClusterArn)) {
 			t.Fatalf("A lists B's cluster: %v", listA)
 		}
@@ -123,24 +124,24 @@ func TestAuthSigV4(t *testing.T) {
 
 	t.Run("RegionIsolation", func(t *testing.T) {
 		eu := client(m, "AKIDTEAMA", "secretA", "eu-west-1")
-		out := must(eu.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{"shared"}}))(t)
+		out := testkit.Must(eu.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{"shared"}}))(t)
 		if len(out.Clusters) != 0 || len(out.Failures) != 1 || aws.ToString(out.Failures[0].Arn) != "arn:aws:ecs:eu-west-1:"+accountA+":cluster/shared" {
 			t.Fatalf("eu-west-1 sees the us-east-1 cluster: %+v", out)
 		}
-		if list := must(eu.ListClusters(ctx(t), &ecs.ListClustersInput{}))(t); len(list.ClusterArns) != 0 {
+		if list := testkit.Must(eu.ListClusters(ctx(t), &ecs.ListClustersInput{}))(t); len(list.ClusterArns) != 0 {
 			t.Fatalf("eu-west-1 lists %v", list.ClusterArns)
 		}
-		cl := must(eu.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("shared")}))(t).Cluster
+		cl := testkit.Must(eu.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("shared")}))(t).Cluster
 		if want := "arn:aws:ecs:eu-west-1:" + accountA + ":cluster/shared"; aws.ToString(cl.ClusterArn) != want {
 			t.Fatalf("ARN %s, want %s", aws.ToString(cl.ClusterArn), want)
 		}
-		td := must(eu.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
+		td := testkit.Must(eu.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
 			Family: aws.String("web"), ContainerDefinitions: []types.ContainerDefinition{webContainer()},
 		}))(t).TaskDefinition
 		if want := "arn:aws:ecs:eu-west-1:" + accountA + ":task-definition/web:1"; aws.ToString(td.TaskDefinitionArn) != want {
 			t.Fatalf("task definition ARN %s, want %s (revisions are per region)", aws.ToString(td.TaskDefinitionArn), want)
 		}
-		cps := must(eu.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{}))(t)
+		cps := testkit.Must(eu.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{}))(t)
 		if arn := aws.ToString(cps.CapacityProviders[0].CapacityProviderArn); arn != "arn:aws:ecs:eu-west-1:"+accountA+":capacity-provider/FARGATE" {
 			t.Fatalf("built-in provider ARN %s", arn)
 		}
@@ -162,7 +163,7 @@ func TestAuthNoneAccountSelection(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := client(m, tc.key, tc.secret, "us-west-2")
-			cl := must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("mine")}))(t).Cluster
+			cl := testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("mine")}))(t).Cluster
 			if want := "arn:aws:ecs:us-west-2:" + tc.account + ":cluster/mine"; aws.ToString(cl.ClusterArn) != want {
 				t.Fatalf("ARN %s, want %s", aws.ToString(cl.ClusterArn), want)
 			}

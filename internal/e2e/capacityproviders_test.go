@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 const msgFargateASGMix = "A capacity provider strategy cannot contain a mix of capacity providers using Auto Scaling groups and Fargate providers. Specify one or the other and try again."
@@ -25,7 +27,7 @@ func createASGProvider(t *testing.T, c *ecs.Client, name string, managedScaling 
 	if managedScaling {
 		asg.ManagedScaling = &types.ManagedScaling{Status: types.ManagedScalingStatusEnabled}
 	}
-	out := must(c.CreateCapacityProvider(ctx(t), &ecs.CreateCapacityProviderInput{Name: aws.String(name), AutoScalingGroupProvider: asg}))(t)
+	out := testkit.Must(c.CreateCapacityProvider(ctx(t), &ecs.CreateCapacityProviderInput{Name: aws.String(name), AutoScalingGroupProvider: asg}))(t)
 	return out.CapacityProvider
 }
 
@@ -48,7 +50,7 @@ func TestDescribeCapacityProviders(t *testing.T) {
 	c := defaultClient(m)
 
 	t.Run("BuiltinsWithNoNames", func(t *testing.T) {
-		out := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{}))(t)
+		out := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{}))(t)
 		if !slices.Equal(cpNames(out.CapacityProviders), []string{"FARGATE", "FARGATE_SPOT"}) || out.NextToken != nil {
 			t.Fatalf("providers %v next %v", cpNames(out.CapacityProviders), out.NextToken)
 		}
@@ -61,7 +63,7 @@ func TestDescribeCapacityProviders(t *testing.T) {
 				t.Fatalf("tags shown without include TAGS: %+v", cp.Tags)
 			}
 		}
-		out = must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{Include: []types.CapacityProviderField{types.CapacityProviderFieldTags}}))(t)
+		out = testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{Include: []types.CapacityProviderField{types.CapacityProviderFieldTags}}))(t)
 		for _, cp := range out.CapacityProviders {
 			if cp.Tags == nil {
 				t.Fatal("include TAGS should show tags: []")
@@ -76,7 +78,7 @@ func TestDescribeCapacityProviders(t *testing.T) {
 		want = append(want, name)
 	}
 	createASGProvider(t, c, "pg-zz-deleted", false)
-	must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("pg-zz-deleted")}))(t)
+	testkit.Must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("pg-zz-deleted")}))(t)
 
 	t.Run("Pagination", func(t *testing.T) {
 		for size := int32(1); size <= 10; size++ {
@@ -86,7 +88,7 @@ func TestDescribeCapacityProviders(t *testing.T) {
 				if pages > len(want) {
 					t.Fatalf("maxResults %d: pagination does not terminate", size)
 				}
-				out := must(c.DescribeCapacityProviders(ctx(t), in))(t)
+				out := testkit.Must(c.DescribeCapacityProviders(ctx(t), in))(t)
 				if len(out.CapacityProviders) > int(size) {
 					t.Fatalf("maxResults %d: page of %d", size, len(out.CapacityProviders))
 				}
@@ -100,7 +102,7 @@ func TestDescribeCapacityProviders(t *testing.T) {
 				t.Fatalf("maxResults %d: got %v, want %v", size, got, want)
 			}
 		}
-		out := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{}))(t)
+		out := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{}))(t)
 		if len(out.CapacityProviders) != 10 || out.NextToken == nil {
 			t.Fatalf("default page: %d providers, next %v", len(out.CapacityProviders), out.NextToken)
 		}
@@ -120,14 +122,14 @@ func TestDescribeCapacityProviders(t *testing.T) {
 		}
 		_, err := c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: names})
 		wantErr[*types.InvalidParameterException](t, err)
-		out := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: names[:100]}))(t)
+		out := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: names[:100]}))(t)
 		if len(out.Failures) != 100 {
 			t.Fatalf("failures %d", len(out.Failures))
 		}
 	})
 
 	t.Run("ByNameWithMissing", func(t *testing.T) {
-		out := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{
+		out := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{
 			CapacityProviders: []string{"pg-01", cpARN("pg-02"), "FARGATE_SPOT", "nope", "pg-zz-deleted", cpARN("x/pg-03")},
 		}))(t)
 		if got := cpNames(out.CapacityProviders); !slices.Equal(got, []string{"pg-01", "pg-02", "FARGATE_SPOT", "pg-zz-deleted"}) {
@@ -173,14 +175,14 @@ func TestCreateCapacityProvider(t *testing.T) {
 		if cp.Tags == nil || len(cp.Tags) != 0 {
 			t.Fatalf("tags %+v", cp.Tags)
 		}
-		d := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"plain"}}))(t)
+		d := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"plain"}}))(t)
 		if got := d.CapacityProviders[0].AutoScalingGroupProvider.ManagedScaling; aws.ToInt32(got.TargetCapacity) != 100 || got.Status != types.ManagedScalingStatusDisabled {
 			t.Fatalf("described managed scaling %+v", got)
 		}
 	})
 
 	t.Run("ManagedScalingEnabled", func(t *testing.T) {
-		out := must(c.CreateCapacityProvider(ctx(t), &ecs.CreateCapacityProviderInput{
+		out := testkit.Must(c.CreateCapacityProvider(ctx(t), &ecs.CreateCapacityProviderInput{
 			Name: aws.String("scaled"),
 			AutoScalingGroupProvider: &types.AutoScalingGroupProvider{
 				AutoScalingGroupArn:          aws.String(asgARN("scaled")),
@@ -245,12 +247,12 @@ func TestCreateCapacityProvider(t *testing.T) {
 		wantMsgContains(t, err, "already being used")
 		// Once the owner is deleted the group may back a new provider, and
 		// the deleted name may be used again.
-		must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("owner")}))(t)
-		must(c.CreateCapacityProvider(ctx(t), &ecs.CreateCapacityProviderInput{
+		testkit.Must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("owner")}))(t)
+		testkit.Must(c.CreateCapacityProvider(ctx(t), &ecs.CreateCapacityProviderInput{
 			Name:                     aws.String("thief"),
 			AutoScalingGroupProvider: &types.AutoScalingGroupProvider{AutoScalingGroupArn: aws.String(asgARN("owner"))},
 		}))(t)
-		cp := must(c.CreateCapacityProvider(ctx(t), &ecs.CreateCapacityProviderInput{
+		cp := testkit.Must(c.CreateCapacityProvider(ctx(t), &ecs.CreateCapacityProviderInput{
 			Name:                     aws.String("owner"),
 			AutoScalingGroupProvider: &types.AutoScalingGroupProvider{AutoScalingGroupArn: aws.String(asgARN("owner-2"))},
 		}))(t).CapacityProvider
@@ -322,7 +324,7 @@ func TestCreateCapacityProvider(t *testing.T) {
 	})
 
 	t.Run("Tags", func(t *testing.T) {
-		out := must(c.CreateCapacityProvider(ctx(t), &ecs.CreateCapacityProviderInput{
+		out := testkit.Must(c.CreateCapacityProvider(ctx(t), &ecs.CreateCapacityProviderInput{
 			Name:                     aws.String("tagged"),
 			AutoScalingGroupProvider: &types.AutoScalingGroupProvider{AutoScalingGroupArn: aws.String(asgARN("tagged"))},
 			Tags:                     tags("env", "prod"),
@@ -330,11 +332,11 @@ func TestCreateCapacityProvider(t *testing.T) {
 		if tagMap(t, out.CapacityProvider.Tags)["env"] != "prod" {
 			t.Fatalf("tags %+v", out.CapacityProvider.Tags)
 		}
-		d := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"tagged"}}))(t)
+		d := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"tagged"}}))(t)
 		if d.CapacityProviders[0].Tags != nil {
 			t.Fatalf("tags without include: %+v", d.CapacityProviders[0].Tags)
 		}
-		d = must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{
+		d = testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{
 			CapacityProviders: []string{"tagged"}, Include: []types.CapacityProviderField{types.CapacityProviderFieldTags},
 		}))(t)
 		if tagMap(t, d.CapacityProviders[0].Tags)["env"] != "prod" {
@@ -356,7 +358,7 @@ func TestUpdateCapacityProvider(t *testing.T) {
 	createASGProvider(t, c, "up", false)
 
 	t.Run("MergesAndCompletes", func(t *testing.T) {
-		out := must(c.UpdateCapacityProvider(ctx(t), &ecs.UpdateCapacityProviderInput{
+		out := testkit.Must(c.UpdateCapacityProvider(ctx(t), &ecs.UpdateCapacityProviderInput{
 			Name: aws.String("up"),
 			AutoScalingGroupProvider: &types.AutoScalingGroupProviderUpdate{
 				ManagedScaling: &types.ManagedScaling{Status: types.ManagedScalingStatusEnabled, TargetCapacity: aws.Int32(75)},
@@ -376,7 +378,7 @@ func TestUpdateCapacityProvider(t *testing.T) {
 			t.Fatalf("untouched members changed: %+v", cp.AutoScalingGroupProvider)
 		}
 		// Only what the update names changes.
-		out = must(c.UpdateCapacityProvider(ctx(t), &ecs.UpdateCapacityProviderInput{
+		out = testkit.Must(c.UpdateCapacityProvider(ctx(t), &ecs.UpdateCapacityProviderInput{
 			Name: aws.String(cpARN("up")),
 			AutoScalingGroupProvider: &types.AutoScalingGroupProviderUpdate{
 				ManagedTerminationProtection: types.ManagedTerminationProtectionEnabled,
@@ -390,7 +392,7 @@ func TestUpdateCapacityProvider(t *testing.T) {
 			asg.ManagedTerminationProtection != types.ManagedTerminationProtectionEnabled || asg.ManagedDraining != types.ManagedDrainingDisabled {
 			t.Fatalf("after second update: %+v %+v", asg, asg.ManagedScaling)
 		}
-		d := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"up"}}))(t)
+		d := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"up"}}))(t)
 		if got := d.CapacityProviders[0]; got.UpdateStatus != types.CapacityProviderUpdateStatusUpdateComplete ||
 			aws.ToInt32(got.AutoScalingGroupProvider.ManagedScaling.InstanceWarmupPeriod) != 60 {
 			t.Fatalf("described %+v", got)
@@ -441,29 +443,29 @@ func TestDeleteCapacityProvider(t *testing.T) {
 
 	t.Run("ErrWhileAssociated", func(t *testing.T) {
 		createASGProvider(t, c, "busy", false)
-		must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("holder"), CapacityProviders: []string{"busy"}}))(t)
+		testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("holder"), CapacityProviders: []string{"busy"}}))(t)
 		_, err := c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("busy")})
 		wantErr[*types.ClientException](t, err)
 		wantMsg(t, err, "The capacity provider cannot be deleted because it is associated with cluster: holder. Remove the capacity provider from the cluster and try again.")
-		must(c.PutClusterCapacityProviders(ctx(t), &ecs.PutClusterCapacityProvidersInput{
+		testkit.Must(c.PutClusterCapacityProviders(ctx(t), &ecs.PutClusterCapacityProvidersInput{
 			Cluster: aws.String("holder"), CapacityProviders: []string{}, DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{},
 		}))(t)
-		must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("busy")}))(t)
+		testkit.Must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("busy")}))(t)
 	})
 
 	t.Run("SuccessInactiveDeleteComplete", func(t *testing.T) {
 		createASGProvider(t, c, "bye", false)
-		out := must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String(cpARN("bye"))}))(t)
+		out := testkit.Must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String(cpARN("bye"))}))(t)
 		cp := out.CapacityProvider
 		if cp.Status != types.CapacityProviderStatusInactive || cp.UpdateStatus != types.CapacityProviderUpdateStatusDeleteComplete ||
 			aws.ToString(cp.Name) != "bye" {
 			t.Fatalf("%+v", cp)
 		}
-		d := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"bye"}}))(t)
+		d := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"bye"}}))(t)
 		if len(d.CapacityProviders) != 1 || d.CapacityProviders[0].Status != types.CapacityProviderStatusInactive {
 			t.Fatalf("described %+v failures %+v", d.CapacityProviders, d.Failures)
 		}
-		all := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{}))(t)
+		all := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{}))(t)
 		if slices.Contains(cpNames(all.CapacityProviders), "bye") {
 			t.Fatal("an INACTIVE provider is listed")
 		}

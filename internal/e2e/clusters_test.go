@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 const (
@@ -26,14 +28,14 @@ func clusterARN(name string) string {
 // createCluster creates a cluster and returns it.
 func createCluster(t *testing.T, c *ecs.Client, name string) *types.Cluster {
 	t.Helper()
-	out := must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String(name)}))(t)
+	out := testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String(name)}))(t)
 	return out.Cluster
 }
 
 // deleteCluster deletes a cluster and checks it became INACTIVE.
 func deleteCluster(t *testing.T, c *ecs.Client, name string) {
 	t.Helper()
-	out := must(c.DeleteCluster(ctx(t), &ecs.DeleteClusterInput{Cluster: aws.String(name)}))(t)
+	out := testkit.Must(c.DeleteCluster(ctx(t), &ecs.DeleteClusterInput{Cluster: aws.String(name)}))(t)
 	if s := aws.ToString(out.Cluster.Status); s != "INACTIVE" {
 		t.Fatalf("deleted cluster %s: status %s", name, s)
 	}
@@ -43,7 +45,7 @@ func deleteCluster(t *testing.T, c *ecs.Client, name string) {
 // fails unless it is found.
 func describeCluster(t *testing.T, c *ecs.Client, name string, include ...types.ClusterField) types.Cluster {
 	t.Helper()
-	out := must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{name}, Include: include}))(t)
+	out := testkit.Must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{name}, Include: include}))(t)
 	if len(out.Clusters) != 1 || len(out.Failures) != 0 {
 		t.Fatalf("describe %s: %d clusters, failures %+v", name, len(out.Clusters), out.Failures)
 	}
@@ -88,7 +90,7 @@ func TestCreateCluster(t *testing.T) {
 	c := defaultClient(m)
 
 	t.Run("DefaultName", func(t *testing.T) {
-		out := must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{}))(t)
+		out := testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{}))(t)
 		cl := out.Cluster
 		if aws.ToString(cl.ClusterName) != "default" || aws.ToString(cl.ClusterArn) != clusterARN("default") {
 			t.Fatalf("got %s %s", aws.ToString(cl.ClusterName), aws.ToString(cl.ClusterArn))
@@ -108,12 +110,12 @@ func TestCreateCluster(t *testing.T) {
 	})
 
 	t.Run("IdempotentOnActiveName", func(t *testing.T) {
-		first := must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
+		first := testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
 			ClusterName: aws.String("idem"),
 			Tags:        tags("team", "a"),
 			Settings:    []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("enabled")}},
 		}))(t).Cluster
-		second := must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
+		second := testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
 			ClusterName: aws.String("idem"),
 			Tags:        tags("team", "b", "other", "x"),
 			Settings:    []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("disabled")}},
@@ -139,7 +141,7 @@ func TestCreateCluster(t *testing.T) {
 	t.Run("RecreateAfterDelete", func(t *testing.T) {
 		first := createCluster(t, c, "phoenix")
 		deleteCluster(t, c, "phoenix")
-		out := must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("phoenix"), Tags: tags("gen", "2")}))(t)
+		out := testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("phoenix"), Tags: tags("gen", "2")}))(t)
 		if aws.ToString(out.Cluster.Status) != "ACTIVE" || aws.ToString(out.Cluster.ClusterArn) != aws.ToString(first.ClusterArn) {
 			t.Fatalf("re-created: %s %s", aws.ToString(out.Cluster.Status), aws.ToString(out.Cluster.ClusterArn))
 		}
@@ -166,7 +168,7 @@ func TestCreateCluster(t *testing.T) {
 			_, err := c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("reserved"), Tags: tg})
 			wantErr[*types.InvalidParameterException](t, err)
 		}
-		out := must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{"reserved"}}))(t)
+		out := testkit.Must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{"reserved"}}))(t)
 		if len(out.Clusters) != 0 {
 			t.Fatal("a refused create must not create the cluster")
 		}
@@ -179,7 +181,7 @@ func TestCreateCluster(t *testing.T) {
 		}
 		_, err := c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("toomany"), Tags: tg})
 		wantErr[*types.InvalidParameterException](t, err)
-		out := must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("fifty"), Tags: tg[:50]}))(t)
+		out := testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("fifty"), Tags: tg[:50]}))(t)
 		if len(out.Cluster.Tags) != 50 {
 			t.Fatalf("got %d tags", len(out.Cluster.Tags))
 		}
@@ -187,7 +189,7 @@ func TestCreateCluster(t *testing.T) {
 
 	t.Run("ContainerInsightsSetting", func(t *testing.T) {
 		for _, v := range []string{"enabled", "enhanced", "disabled"} {
-			out := must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
+			out := testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
 				ClusterName: aws.String("ci-" + v),
 				Settings:    []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String(v)}},
 			}))(t)
@@ -207,15 +209,15 @@ func TestCreateCluster(t *testing.T) {
 
 	t.Run("ContainerInsightsFromAccountDefault", func(t *testing.T) {
 		ac := accountClient(m, "100000000001")
-		must(ac.PutAccountSettingDefault(ctx(t), &ecs.PutAccountSettingDefaultInput{
+		testkit.Must(ac.PutAccountSettingDefault(ctx(t), &ecs.PutAccountSettingDefaultInput{
 			Name: types.SettingNameContainerInsights, Value: aws.String("enhanced"),
 		}))(t)
-		cl := must(ac.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("inherits")}))(t).Cluster
+		cl := testkit.Must(ac.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("inherits")}))(t).Cluster
 		if v := settingValue(cl.Settings, types.ClusterSettingNameContainerInsights); v != "enhanced" {
 			t.Fatalf("new cluster containerInsights %q, want the account default enhanced", v)
 		}
 		// An explicit setting wins over the account default.
-		cl = must(ac.CreateCluster(ctx(t), &ecs.CreateClusterInput{
+		cl = testkit.Must(ac.CreateCluster(ctx(t), &ecs.CreateClusterInput{
 			ClusterName: aws.String("explicit"),
 			Settings:    []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("disabled")}},
 		}))(t).Cluster
@@ -223,23 +225,23 @@ func TestCreateCluster(t *testing.T) {
 			t.Fatalf("explicit containerInsights %q, want disabled", v)
 		}
 		// The caller's own setting wins over the account default.
-		must(ac.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{
+		testkit.Must(ac.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{
 			Name: types.SettingNameContainerInsights, Value: aws.String("enabled"),
 			PrincipalArn: aws.String("arn:aws:iam::100000000001:root"),
 		}))(t)
-		cl = must(ac.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("own")}))(t).Cluster
+		cl = testkit.Must(ac.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("own")}))(t).Cluster
 		if v := settingValue(cl.Settings, types.ClusterSettingNameContainerInsights); v != "enabled" {
 			t.Fatalf("containerInsights %q, want the principal's enabled", v)
 		}
 		// Another account is not affected.
-		cl = must(accountClient(m, "100000000002").CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("inherits")}))(t).Cluster
+		cl = testkit.Must(accountClient(m, "100000000002").CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("inherits")}))(t).Cluster
 		if v := settingValue(cl.Settings, types.ClusterSettingNameContainerInsights); v != "disabled" {
 			t.Fatalf("other account's cluster containerInsights %q, want disabled", v)
 		}
 	})
 
 	t.Run("CapacityProvidersAndStrategy", func(t *testing.T) {
-		out := must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
+		out := testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
 			ClusterName:       aws.String("withcp"),
 			CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"},
 			DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{
@@ -270,13 +272,13 @@ func TestCreateCluster(t *testing.T) {
 		})
 		wantErr[*types.InvalidParameterException](t, err)
 		wantMsgContains(t, err, "not associated with the cluster")
-		if out := must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{"badcp"}}))(t); len(out.Clusters) != 0 {
+		if out := testkit.Must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{"badcp"}}))(t); len(out.Clusters) != 0 {
 			t.Fatal("a refused create must not create the cluster")
 		}
 	})
 
 	t.Run("ServiceConnectDefaults", func(t *testing.T) {
-		out := must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
+		out := testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
 			ClusterName:            aws.String("sc"),
 			ServiceConnectDefaults: &types.ClusterServiceConnectDefaultsRequest{Namespace: aws.String("internal")},
 		}))(t)
@@ -285,7 +287,7 @@ func TestCreateCluster(t *testing.T) {
 			t.Fatalf("namespace %q", ns)
 		}
 		arn := "arn:aws:servicediscovery:us-east-1:" + defaultAccount + ":namespace/ns-abcdef0123456789"
-		out = must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
+		out = testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
 			ClusterName:            aws.String("sc-arn"),
 			ServiceConnectDefaults: &types.ClusterServiceConnectDefaultsRequest{Namespace: aws.String(arn)},
 		}))(t)
@@ -325,7 +327,7 @@ func TestDescribeClusters(t *testing.T) {
 
 	t.Run("NoNamesDescribesDefault", func(t *testing.T) {
 		ac := accountClient(m, "100000000003")
-		out := must(ac.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{}))(t)
+		out := testkit.Must(ac.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{}))(t)
 		if len(out.Clusters) != 0 || len(out.Failures) != 1 {
 			t.Fatalf("before create: %+v", out)
 		}
@@ -333,8 +335,8 @@ func TestDescribeClusters(t *testing.T) {
 		if aws.ToString(f.Reason) != "MISSING" || aws.ToString(f.Arn) != "arn:aws:ecs:us-east-1:100000000003:cluster/default" {
 			t.Fatalf("failure %s %s", aws.ToString(f.Arn), aws.ToString(f.Reason))
 		}
-		must(ac.CreateCluster(ctx(t), &ecs.CreateClusterInput{}))(t)
-		out = must(ac.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{}))(t)
+		testkit.Must(ac.CreateCluster(ctx(t), &ecs.CreateClusterInput{}))(t)
+		out = testkit.Must(ac.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{}))(t)
 		if len(out.Clusters) != 1 || len(out.Failures) != 0 || aws.ToString(out.Clusters[0].ClusterName) != "default" {
 			t.Fatalf("after create: %+v", out)
 		}
@@ -344,7 +346,7 @@ func TestDescribeClusters(t *testing.T) {
 		createCluster(t, c, "present")
 		foreign := "arn:aws:ecs:eu-west-1:" + defaultAccount + ":cluster/present"
 		nested := clusterARN("other/present")
-		out := must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{
+		out := testkit.Must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{
 			Clusters: []string{"present", "absent", clusterARN("present"), foreign, nested},
 		}))(t)
 		if len(out.Clusters) != 2 {
@@ -385,7 +387,7 @@ func TestDescribeClusters(t *testing.T) {
 		}
 		_, err := c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: names})
 		wantErr[*types.InvalidParameterException](t, err)
-		out := must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: names[:100]}))(t)
+		out := testkit.Must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: names[:100]}))(t)
 		if len(out.Failures) != 100 {
 			t.Fatalf("failures %d", len(out.Failures))
 		}
@@ -393,7 +395,7 @@ func TestDescribeClusters(t *testing.T) {
 
 	t.Run("Include", func(t *testing.T) {
 		createASGProvider(t, c, "inc-cp", true)
-		must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
+		testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
 			ClusterName: aws.String("inc"),
 			Tags:        tags("k", "v"),
 			Settings:    []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("enabled")}},
@@ -460,7 +462,7 @@ func TestListClusters(t *testing.T) {
 	c := defaultClient(m)
 
 	t.Run("Empty", func(t *testing.T) {
-		out := must(c.ListClusters(ctx(t), &ecs.ListClustersInput{}))(t)
+		out := testkit.Must(c.ListClusters(ctx(t), &ecs.ListClustersInput{}))(t)
 		if len(out.ClusterArns) != 0 || out.NextToken != nil {
 			t.Fatalf("%+v", out)
 		}
@@ -481,7 +483,7 @@ func TestListClusters(t *testing.T) {
 			var got []string
 			pages := 0
 			for p.HasMorePages() {
-				out := must(p.NextPage(ctx(t)))(t)
+				out := testkit.Must(p.NextPage(ctx(t)))(t)
 				if len(out.ClusterArns) > int(size) {
 					t.Fatalf("page of %d with maxResults %d", len(out.ClusterArns), size)
 				}
@@ -501,7 +503,7 @@ func TestListClusters(t *testing.T) {
 	})
 
 	t.Run("DefaultPageSize", func(t *testing.T) {
-		out := must(c.ListClusters(ctx(t), &ecs.ListClustersInput{}))(t)
+		out := testkit.Must(c.ListClusters(ctx(t), &ecs.ListClustersInput{}))(t)
 		if !slices.Equal(out.ClusterArns, want) || out.NextToken != nil {
 			t.Fatalf("%+v", out)
 		}
@@ -524,7 +526,7 @@ func TestUpdateCluster(t *testing.T) {
 	deleteCluster(t, c, "dead")
 
 	t.Run("UpdateClusterSettingsMerges", func(t *testing.T) {
-		out := must(c.UpdateClusterSettings(ctx(t), &ecs.UpdateClusterSettingsInput{
+		out := testkit.Must(c.UpdateClusterSettings(ctx(t), &ecs.UpdateClusterSettingsInput{
 			Cluster:  aws.String("upd"),
 			Settings: []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("enhanced")}},
 		}))(t)
@@ -538,7 +540,7 @@ func TestUpdateCluster(t *testing.T) {
 	})
 
 	t.Run("UpdateClusterMerges", func(t *testing.T) {
-		out := must(c.UpdateCluster(ctx(t), &ecs.UpdateClusterInput{
+		out := testkit.Must(c.UpdateCluster(ctx(t), &ecs.UpdateClusterInput{
 			Cluster: aws.String("upd"),
 			Configuration: &types.ClusterConfiguration{ExecuteCommandConfiguration: &types.ExecuteCommandConfiguration{
 				Logging: types.ExecuteCommandLoggingNone,
@@ -556,7 +558,7 @@ func TestUpdateCluster(t *testing.T) {
 		if v := settingValue(cl.Settings, types.ClusterSettingNameContainerInsights); v != "enhanced" {
 			t.Fatalf("settings changed: %q", v)
 		}
-		out = must(c.UpdateCluster(ctx(t), &ecs.UpdateClusterInput{
+		out = testkit.Must(c.UpdateCluster(ctx(t), &ecs.UpdateClusterInput{
 			Cluster:  aws.String("upd"),
 			Settings: []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("disabled")}},
 		}))(t)
@@ -615,7 +617,7 @@ func TestDeleteCluster(t *testing.T) {
 
 	t.Run("SuccessMakesInactive", func(t *testing.T) {
 		createCluster(t, c, "del")
-		out := must(c.DeleteCluster(ctx(t), &ecs.DeleteClusterInput{Cluster: aws.String(clusterARN("del"))}))(t)
+		out := testkit.Must(c.DeleteCluster(ctx(t), &ecs.DeleteClusterInput{Cluster: aws.String(clusterARN("del"))}))(t)
 		if aws.ToString(out.Cluster.Status) != "INACTIVE" || aws.ToString(out.Cluster.ClusterArn) != clusterARN("del") {
 			t.Fatalf("%+v", out.Cluster)
 		}
@@ -632,20 +634,20 @@ func TestDeleteCluster(t *testing.T) {
 
 	t.Run("DisassociatesProviders", func(t *testing.T) {
 		createASGProvider(t, c, "del-cp", true)
-		must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
+		testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{
 			ClusterName:       aws.String("withprov"),
 			CapacityProviders: []string{"del-cp", "FARGATE"},
 		}))(t)
-		out := must(c.DeleteCluster(ctx(t), &ecs.DeleteClusterInput{Cluster: aws.String("withprov")}))(t)
+		out := testkit.Must(c.DeleteCluster(ctx(t), &ecs.DeleteClusterInput{Cluster: aws.String("withprov")}))(t)
 		if len(out.Cluster.CapacityProviders) != 0 || len(out.Cluster.Attachments) != 0 {
 			t.Fatalf("deleted cluster keeps providers %v attachments %+v", out.Cluster.CapacityProviders, out.Cluster.Attachments)
 		}
 		// The provider is free again: another cluster may use its managed
 		// scaling, and it may be deleted.
-		must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("next"), CapacityProviders: []string{"del-cp"}}))(t)
-		must(c.PutClusterCapacityProviders(ctx(t), &ecs.PutClusterCapacityProvidersInput{
+		testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("next"), CapacityProviders: []string{"del-cp"}}))(t)
+		testkit.Must(c.PutClusterCapacityProviders(ctx(t), &ecs.PutClusterCapacityProvidersInput{
 			Cluster: aws.String("next"), CapacityProviders: []string{}, DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{},
 		}))(t)
-		must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("del-cp")}))(t)
+		testkit.Must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("del-cp")}))(t)
 	})
 }

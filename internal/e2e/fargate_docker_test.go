@@ -20,6 +20,7 @@ import (
 	dockerclient "github.com/docker/docker/client"
 
 	"github.com/berth-dev/berth/internal/runtime/docker/dockertest"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // dockerProbe returns a Docker client and the probe image (the docker
@@ -75,8 +76,8 @@ func TestFargate_Docker(t *testing.T) {
 	m := startServer(t, options{fargate: "docker"})
 	c := defaultClient(m)
 	cx := ctx(t)
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster), CapacityProviders: []string{"FARGATE"}}))(t)
-	td := must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster), CapacityProviders: []string{"FARGATE"}}))(t)
+	td := testkit.Must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("fg-docker"), Cpu: aws.String("256"), Memory: aws.String("512"),
 		NetworkMode:             types.NetworkModeAwsvpc,
 		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
@@ -87,7 +88,7 @@ func TestFargate_Docker(t *testing.T) {
 				HealthCheck: &types.HealthCheck{Command: []string{"CMD", "/probe", "health", "-url", "http://localhost:8080/"}, Interval: aws.Int32(5), Retries: aws.Int32(3)}},
 		},
 	}))(t)
-	run := must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
+	run := testkit.Must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
 		LaunchType: types.LaunchTypeFargate, NetworkConfiguration: subnets()}))(t)
 	arn := aws.ToString(run.Tasks[0].TaskArn)
 
@@ -129,7 +130,7 @@ func TestFargate_Docker(t *testing.T) {
 	// The sidecar shares the namespace: its check reaches localhost:8080.
 	deadline = time.Now().Add(90 * time.Second) // health checks every 5 s; slow under a loaded CI machine
 	for {
-		d := must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}))(t)
+		d := testkit.Must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}))(t)
 		var health types.HealthStatus
 		for _, ct := range d.Tasks[0].Containers {
 			if aws.ToString(ct.Name) == "sidecar" {
@@ -145,7 +146,7 @@ func TestFargate_Docker(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 
-	must(c.StopTask(cx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn)}))(t)
+	testkit.Must(c.StopTask(cx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn)}))(t)
 	stopped := waitTask(t, c, cluster, arn, false)
 	if stopped.StopCode != types.TaskStopCodeUserInitiated {
 		t.Fatalf("stopped %+v", stopped)

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // fargateSetup creates cluster with the Fargate capacity providers and
@@ -17,8 +19,8 @@ import (
 func fargateSetup(t *testing.T, c *ecs.Client, cluster, family, image string, args ...string) string {
 	t.Helper()
 	cx := ctx(t)
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t)
-	td := must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t)
+	td := testkit.Must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String(family), Cpu: aws.String("256"), Memory: aws.String("512"),
 		NetworkMode:             types.NetworkModeAwsvpc,
 		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
@@ -48,7 +50,7 @@ func waitTask(t *testing.T, c *ecs.Client, cluster, arn string, running bool) ty
 	} else {
 		err = ecs.NewTasksStoppedWaiter(c, func(o *ecs.TasksStoppedWaiterOptions) { o.MinDelay = 100 * time.Millisecond; o.MaxDelay = time.Second }).Wait(cx, in, time.Minute)
 	}
-	d := must(c.DescribeTasks(ctx(t), in))(t)
+	d := testkit.Must(c.DescribeTasks(ctx(t), in))(t)
 	if err != nil {
 		t.Fatalf("waiting for %s (running=%v): %v; task: %+v", arn, running, err, d.Tasks)
 	}
@@ -99,7 +101,7 @@ func checkFargateRunning(t *testing.T, task types.Task, provider string) string 
 
 func statistics(t *testing.T, c *ecs.Client, cluster string) map[string]string {
 	t.Helper()
-	d := must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{cluster}, Include: []types.ClusterField{types.ClusterFieldStatistics}}))(t)
+	d := testkit.Must(c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: []string{cluster}, Include: []types.ClusterField{types.ClusterFieldStatistics}}))(t)
 	out := map[string]string{}
 	for _, kv := range d.Clusters[0].Statistics {
 		out[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
@@ -126,7 +128,7 @@ func TestFargate_Sim(t *testing.T) {
 		wantErr[*types.PlatformUnknownException](t, err)
 	})
 
-	run := must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("fg"), TaskDefinition: aws.String(tdARN), LaunchType: types.LaunchTypeFargate,
+	run := testkit.Must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("fg"), TaskDefinition: aws.String(tdARN), LaunchType: types.LaunchTypeFargate,
 		NetworkConfiguration: subnets(), PlatformVersion: aws.String("LATEST")}))(t)
 	if len(run.Tasks) != 1 || len(run.Failures) != 0 {
 		t.Fatalf("run: %+v", run)
@@ -141,7 +143,7 @@ func TestFargate_Sim(t *testing.T) {
 	task := waitTask(t, c, "fg", arn, true)
 	ip := checkFargateRunning(t, task, "")
 
-	spot := must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("fg"), TaskDefinition: aws.String(tdARN), NetworkConfiguration: subnets(),
+	spot := testkit.Must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("fg"), TaskDefinition: aws.String(tdARN), NetworkConfiguration: subnets(),
 		CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE_SPOT"), Weight: 1}}}))(t)
 	spotARN := aws.ToString(spot.Tasks[0].TaskArn)
 	spotTask := waitTask(t, c, "fg", spotARN, true)
@@ -152,12 +154,12 @@ func TestFargate_Sim(t *testing.T) {
 	if s := statistics(t, c, "fg"); s["runningFargateTasksCount"] != "2" || s["runningEC2TasksCount"] != "0" || s["pendingFargateTasksCount"] != "0" {
 		t.Fatalf("statistics %v", s)
 	}
-	list := must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("fg"), LaunchType: types.LaunchTypeFargate}))(t)
+	list := testkit.Must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("fg"), LaunchType: types.LaunchTypeFargate}))(t)
 	if len(list.TaskArns) != 2 {
 		t.Fatalf("ListTasks FARGATE: %v", list.TaskArns)
 	}
 
-	must(c.StopTask(cx, &ecs.StopTaskInput{Cluster: aws.String("fg"), Task: aws.String(arn)}))(t)
+	testkit.Must(c.StopTask(cx, &ecs.StopTaskInput{Cluster: aws.String("fg"), Task: aws.String(arn)}))(t)
 	stopped := waitTask(t, c, "fg", arn, false)
 	if stopped.StopCode != types.TaskStopCodeUserInitiated || aws.ToString(stopped.StoppedReason) != "Task stopped by user" {
 		t.Fatalf("stopped %+v", stopped)
@@ -171,7 +173,7 @@ func TestFargate_Sim(t *testing.T) {
 	if s := statistics(t, c, "fg"); s["runningFargateTasksCount"] != "1" {
 		t.Fatalf("statistics after StopTask %v", s)
 	}
-	must(c.StopTask(cx, &ecs.StopTaskInput{Cluster: aws.String("fg"), Task: aws.String(spotARN)}))(t)
+	testkit.Must(c.StopTask(cx, &ecs.StopTaskInput{Cluster: aws.String("fg"), Task: aws.String(spotARN)}))(t)
 	waitTask(t, c, "fg", spotARN, false)
 }
 
@@ -181,9 +183,9 @@ func TestFargate_SimFailures(t *testing.T) {
 	m := startServer(t, options{fargate: "sim"})
 	c := defaultClient(m)
 	cx := ctx(t)
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("fgf")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("fgf")}))(t)
 	register := func(family, image string, env ...types.KeyValuePair) string {
-		td := must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
+		td := testkit.Must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
 			Family: aws.String(family), Cpu: aws.String("256"), Memory: aws.String("1024"),
 			NetworkMode:             types.NetworkModeAwsvpc,
 			RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
@@ -192,7 +194,7 @@ func TestFargate_SimFailures(t *testing.T) {
 		return aws.ToString(td.TaskDefinition.TaskDefinitionArn)
 	}
 	runOne := func(td string) string {
-		out := must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("fgf"), TaskDefinition: aws.String(td), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: subnets()}))(t)
+		out := testkit.Must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("fgf"), TaskDefinition: aws.String(td), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: subnets()}))(t)
 		return aws.ToString(out.Tasks[0].TaskArn)
 	}
 

@@ -112,17 +112,8 @@ func errorCode(err error) string {
 }
 
 // must takes a call's two results and returns a function that fails t on
-// an error and otherwise returns the value: must(c.CreateCluster(...))(t).
+// an error and otherwise returns the value: testkit.Must(c.CreateCluster(...))(t).
 // (Go cannot pass a multi-value call together with t.)
-func must[T any](v T, err error) func(t testing.TB) T {
-	return func(t testing.TB) T {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("unexpected error: %v", err)
-		}
-		return v
-	}
-}
 
 // skipValidation turns off the SDK's client-side check of required members
 // for one call, so that a request the SDK would refuse reaches the server

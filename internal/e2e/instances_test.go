@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/berth-dev/berth/internal/testkit"
 	"slices"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func agentAttributes() []types.Attribute {
 
 func registerInstance(t *testing.T, c *ecs.Client, cluster string) *types.ContainerInstance {
 	t.Helper()
-	out := must(c.RegisterContainerInstance(ctx(t), &ecs.RegisterContainerInstanceInput{
+	out := testkit.Must(c.RegisterContainerInstance(ctx(t), &ecs.RegisterContainerInstanceInput{
 		Cluster:        aws.String(cluster),
 		TotalResources: agentResources(),
 		Attributes:     agentAttributes(),
@@ -53,7 +54,7 @@ func TestContainerInstances(t *testing.T) {
 	m := startServer(t, options{})
 	c := accountClient(m, "310000000001")
 	cx := ctx(t)
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("ci")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("ci")}))(t)
 
 	t.Run("ErrClusterNotFound", func(t *testing.T) {
 		_, err := c.RegisterContainerInstance(cx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("nope"), TotalResources: agentResources()})
@@ -88,7 +89,7 @@ func TestContainerInstances(t *testing.T) {
 	t.Run("ReRegisterKeepsARN", func(t *testing.T) {
 		res := agentResources()
 		res[1].IntegerValue = 3000
-		out := must(c.RegisterContainerInstance(cx, &ecs.RegisterContainerInstanceInput{
+		out := testkit.Must(c.RegisterContainerInstance(cx, &ecs.RegisterContainerInstanceInput{
 			Cluster: aws.String("ci"), ContainerInstanceArn: aws.String(arn), TotalResources: res, Attributes: agentAttributes(),
 		}))(t)
 		if aws.ToString(out.ContainerInstance.ContainerInstanceArn) != arn || out.ContainerInstance.RegisteredResources[1].IntegerValue != 3000 {
@@ -98,7 +99,7 @@ func TestContainerInstances(t *testing.T) {
 
 	t.Run("Describe", func(t *testing.T) {
 		id := arn[strings.LastIndex(arn, "/")+1:]
-		d := must(c.DescribeContainerInstances(cx, &ecs.DescribeContainerInstancesInput{
+		d := testkit.Must(c.DescribeContainerInstances(cx, &ecs.DescribeContainerInstancesInput{
 			Cluster: aws.String("ci"), ContainerInstances: []string{id, "0123456789abcdef0123456789abcdef"},
 			Include: []types.ContainerInstanceField{types.ContainerInstanceFieldTags, types.ContainerInstanceFieldContainerInstanceHealth},
 		}))(t)
@@ -117,34 +118,34 @@ func TestContainerInstances(t *testing.T) {
 	})
 
 	t.Run("AttributesOnARealInstance", func(t *testing.T) {
-		must(c.PutAttributes(cx, &ecs.PutAttributesInput{Cluster: aws.String("ci"), Attributes: []types.Attribute{
+		testkit.Must(c.PutAttributes(cx, &ecs.PutAttributesInput{Cluster: aws.String("ci"), Attributes: []types.Attribute{
 			{Name: aws.String("stack"), Value: aws.String("blue"), TargetId: aws.String(arn)},
 		}}))(t)
-		l := must(c.ListAttributes(cx, &ecs.ListAttributesInput{Cluster: aws.String("ci"), TargetType: types.TargetTypeContainerInstance, AttributeName: aws.String("stack")}))(t)
+		l := testkit.Must(c.ListAttributes(cx, &ecs.ListAttributesInput{Cluster: aws.String("ci"), TargetType: types.TargetTypeContainerInstance, AttributeName: aws.String("stack")}))(t)
 		if len(l.Attributes) != 1 || aws.ToString(l.Attributes[0].TargetId) != arn {
 			t.Fatalf("list: %+v", l.Attributes)
 		}
-		d := must(c.DescribeContainerInstances(cx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("ci"), ContainerInstances: []string{arn}}))(t)
+		d := testkit.Must(c.DescribeContainerInstances(cx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("ci"), ContainerInstances: []string{arn}}))(t)
 		if !slices.ContainsFunc(d.ContainerInstances[0].Attributes, func(a types.Attribute) bool { return aws.ToString(a.Name) == "stack" }) {
 			t.Fatalf("custom attribute not described: %+v", d.ContainerInstances[0].Attributes)
 		}
-		must(c.DeleteAttributes(cx, &ecs.DeleteAttributesInput{Cluster: aws.String("ci"), Attributes: []types.Attribute{{Name: aws.String("stack"), TargetId: aws.String(arn)}}}))(t)
+		testkit.Must(c.DeleteAttributes(cx, &ecs.DeleteAttributesInput{Cluster: aws.String("ci"), Attributes: []types.Attribute{{Name: aws.String("stack"), TargetId: aws.String(arn)}}}))(t)
 	})
 
 	t.Run("DrainAndBack", func(t *testing.T) {
-		u := must(c.UpdateContainerInstancesState(cx, &ecs.UpdateContainerInstancesStateInput{
+		u := testkit.Must(c.UpdateContainerInstancesState(cx, &ecs.UpdateContainerInstancesStateInput{
 			Cluster: aws.String("ci"), ContainerInstances: []string{arn, "ffffffffffffffffffffffffffffffff"}, Status: types.ContainerInstanceStatusDraining,
 		}))(t)
 		if len(u.ContainerInstances) != 1 || aws.ToString(u.ContainerInstances[0].Status) != "DRAINING" || len(u.Failures) != 1 {
 			t.Fatalf("drain: %+v %+v", u.ContainerInstances, u.Failures)
 		}
-		l := must(c.ListContainerInstances(cx, &ecs.ListContainerInstancesInput{Cluster: aws.String("ci"), Status: types.ContainerInstanceStatusDraining}))(t)
+		l := testkit.Must(c.ListContainerInstances(cx, &ecs.ListContainerInstancesInput{Cluster: aws.String("ci"), Status: types.ContainerInstanceStatusDraining}))(t)
 		if len(l.ContainerInstanceArns) != 1 {
 			t.Fatalf("list draining: %v", l.ContainerInstanceArns)
 		}
 		_, err := c.UpdateContainerInstancesState(cx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("ci"), ContainerInstances: []string{arn}, Status: types.ContainerInstanceStatusRegistering})
 		wantErr[*types.InvalidParameterException](t, err)
-		must(c.UpdateContainerInstancesState(cx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("ci"), ContainerInstances: []string{arn}, Status: types.ContainerInstanceStatusActive}))(t)
+		testkit.Must(c.UpdateContainerInstancesState(cx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("ci"), ContainerInstances: []string{arn}, Status: types.ContainerInstanceStatusActive}))(t)
 	})
 
 	t.Run("UpdateContainerAgent", func(t *testing.T) {
@@ -153,7 +154,7 @@ func TestContainerInstances(t *testing.T) {
 	})
 
 	t.Run("DiscoverPollEndpoint", func(t *testing.T) {
-		d := must(c.DiscoverPollEndpoint(cx, &ecs.DiscoverPollEndpointInput{Cluster: aws.String("ci"), ContainerInstance: aws.String(arn)}))(t)
+		d := testkit.Must(c.DiscoverPollEndpoint(cx, &ecs.DiscoverPollEndpointInput{Cluster: aws.String("ci"), ContainerInstance: aws.String(arn)}))(t)
 		if aws.ToString(d.Endpoint) != m.URL() || aws.ToString(d.TelemetryEndpoint) != m.URL()+"/tcs" {
 			t.Fatalf("endpoints %s %s (server %s)", aws.ToString(d.Endpoint), aws.ToString(d.TelemetryEndpoint), m.URL())
 		}
@@ -163,30 +164,30 @@ func TestContainerInstances(t *testing.T) {
 		_, err := c.DeleteCluster(cx, &ecs.DeleteClusterInput{Cluster: aws.String("ci")})
 		wantErr[*types.ClusterContainsContainerInstancesException](t, err)
 		wantMsg(t, err, "The Cluster cannot be deleted while Container Instances are active or draining.")
-		d := must(c.DescribeClusters(cx, &ecs.DescribeClustersInput{Clusters: []string{"ci"}}))(t)
+		d := testkit.Must(c.DescribeClusters(cx, &ecs.DescribeClustersInput{Clusters: []string{"ci"}}))(t)
 		if d.Clusters[0].RegisteredContainerInstancesCount != 1 {
 			t.Fatalf("registeredContainerInstancesCount %d", d.Clusters[0].RegisteredContainerInstancesCount)
 		}
 	})
 
 	t.Run("Deregister", func(t *testing.T) {
-		out := must(c.DeregisterContainerInstance(cx, &ecs.DeregisterContainerInstanceInput{Cluster: aws.String("ci"), ContainerInstance: aws.String(arn)}))(t)
+		out := testkit.Must(c.DeregisterContainerInstance(cx, &ecs.DeregisterContainerInstanceInput{Cluster: aws.String("ci"), ContainerInstance: aws.String(arn)}))(t)
 		if aws.ToString(out.ContainerInstance.Status) != "INACTIVE" {
 			t.Fatalf("status %s", aws.ToString(out.ContainerInstance.Status))
 		}
-		l := must(c.ListContainerInstances(cx, &ecs.ListContainerInstancesInput{Cluster: aws.String("ci")}))(t)
+		l := testkit.Must(c.ListContainerInstances(cx, &ecs.ListContainerInstancesInput{Cluster: aws.String("ci")}))(t)
 		if len(l.ContainerInstanceArns) != 0 {
 			t.Fatalf("INACTIVE listed by default: %v", l.ContainerInstanceArns)
 		}
-		d := must(c.DescribeContainerInstances(cx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("ci"), ContainerInstances: []string{arn}}))(t)
+		d := testkit.Must(c.DescribeContainerInstances(cx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("ci"), ContainerInstances: []string{arn}}))(t)
 		if len(d.ContainerInstances) != 1 || aws.ToString(d.ContainerInstances[0].Status) != "INACTIVE" {
 			t.Fatalf("INACTIVE instance must stay describable: %+v", d)
 		}
-		must(c.DeleteCluster(cx, &ecs.DeleteClusterInput{Cluster: aws.String("ci")}))(t)
+		testkit.Must(c.DeleteCluster(cx, &ecs.DeleteClusterInput{Cluster: aws.String("ci")}))(t)
 	})
 
 	t.Run("ListPagination", func(t *testing.T) {
-		must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("many")}))(t)
+		testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("many")}))(t)
 		want := map[string]bool{}
 		for i := 0; i < 7; i++ {
 			want[aws.ToString(registerInstance(t, c, "many").ContainerInstanceArn)] = true
@@ -194,7 +195,7 @@ func TestContainerInstances(t *testing.T) {
 		p := ecs.NewListContainerInstancesPaginator(c, &ecs.ListContainerInstancesInput{Cluster: aws.String("many"), MaxResults: aws.Int32(3)})
 		got := 0
 		for p.HasMorePages() {
-			for _, a := range must(p.NextPage(cx))(t).ContainerInstanceArns {
+			for _, a := range testkit.Must(p.NextPage(cx))(t).ContainerInstanceArns {
 				if !want[a] {
 					t.Fatalf("unexpected or repeated %s", a)
 				}
@@ -214,10 +215,10 @@ func TestListContainerInstances_Filter(t *testing.T) {
 	m := startServer(t, options{})
 	c := accountClient(m, "310000000002")
 	cx := ctx(t)
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("cql")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("cql")}))(t)
 	arns := map[string]string{}
 	for _, az := range []string{"us-east-1a", "us-east-1b", "us-east-1a"} {
-		out := must(c.RegisterContainerInstance(cx, &ecs.RegisterContainerInstanceInput{
+		out := testkit.Must(c.RegisterContainerInstance(cx, &ecs.RegisterContainerInstanceInput{
 			Cluster: aws.String("cql"), TotalResources: agentResources(),
 			Attributes: append(agentAttributes(), types.Attribute{Name: aws.String("ecs.availability-zone"), Value: aws.String(az)}),
 		}))(t)
@@ -228,11 +229,11 @@ func TestListContainerInstances_Filter(t *testing.T) {
 		first = a
 		break
 	}
-	must(c.PutAttributes(cx, &ecs.PutAttributesInput{Cluster: aws.String("cql"), Attributes: []types.Attribute{
+	testkit.Must(c.PutAttributes(cx, &ecs.PutAttributesInput{Cluster: aws.String("cql"), Attributes: []types.Attribute{
 		{Name: aws.String("stack"), Value: aws.String("blue"), TargetId: aws.String(first)}}}))(t)
 	list := func(filter string) []string {
 		t.Helper()
-		return must(c.ListContainerInstances(cx, &ecs.ListContainerInstancesInput{Cluster: aws.String("cql"), Filter: aws.String(filter)}))(t).ContainerInstanceArns
+		return testkit.Must(c.ListContainerInstances(cx, &ecs.ListContainerInstancesInput{Cluster: aws.String("cql"), Filter: aws.String(filter)}))(t).ContainerInstanceArns
 	}
 	if got := list("attribute:ecs.availability-zone == us-east-1a"); len(got) != 2 {
 		t.Fatalf("AZ a: %v", got)

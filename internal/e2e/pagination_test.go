@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 const msgInvalidToken = "Invalid nextToken."
@@ -34,11 +36,11 @@ func TestPagination(t *testing.T) {
 	for i := range 11 {
 		createASGProvider(t, c, fmt.Sprintf("pp-%02d", i), false)
 	}
-	clusterToken := must(c.ListClusters(ctx(t), &ecs.ListClustersInput{MaxResults: aws.Int32(1)}))(t).NextToken
-	tdToken := must(c.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{MaxResults: aws.Int32(1), FamilyPrefix: aws.String("alpha")}))(t).NextToken
-	famToken := must(c.ListTaskDefinitionFamilies(ctx(t), &ecs.ListTaskDefinitionFamiliesInput{MaxResults: aws.Int32(1)}))(t).NextToken
-	cpToken := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{MaxResults: aws.Int32(1)}))(t).NextToken
-	settingToken := must(c.ListAccountSettings(ctx(t), &ecs.ListAccountSettingsInput{MaxResults: 1, EffectiveSettings: true}))(t).NextToken
+	clusterToken := testkit.Must(c.ListClusters(ctx(t), &ecs.ListClustersInput{MaxResults: aws.Int32(1)}))(t).NextToken
+	tdToken := testkit.Must(c.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{MaxResults: aws.Int32(1), FamilyPrefix: aws.String("alpha")}))(t).NextToken
+	famToken := testkit.Must(c.ListTaskDefinitionFamilies(ctx(t), &ecs.ListTaskDefinitionFamiliesInput{MaxResults: aws.Int32(1)}))(t).NextToken
+	cpToken := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{MaxResults: aws.Int32(1)}))(t).NextToken
+	settingToken := testkit.Must(c.ListAccountSettings(ctx(t), &ecs.ListAccountSettingsInput{MaxResults: 1, EffectiveSettings: true}))(t).NextToken
 	for name, tok := range map[string]*string{"clusters": clusterToken, "td": tdToken, "families": famToken, "cp": cpToken, "settings": settingToken} {
 		if tok == nil || *tok == "" {
 			t.Fatalf("%s: no nextToken", name)
@@ -74,7 +76,7 @@ func TestPagination(t *testing.T) {
 			wantBadToken(t, err)
 		}
 		// The same filters continue fine; maxResults may change.
-		must(c.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{NextToken: tdToken, FamilyPrefix: aws.String("alpha"), MaxResults: aws.Int32(5)}))(t)
+		testkit.Must(c.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{NextToken: tdToken, FamilyPrefix: aws.String("alpha"), MaxResults: aws.Int32(5)}))(t)
 		_, err := c.ListTaskDefinitionFamilies(ctx(t), &ecs.ListTaskDefinitionFamiliesInput{NextToken: famToken, FamilyPrefix: aws.String("a")})
 		wantBadToken(t, err)
 		_, err = c.ListTaskDefinitionFamilies(ctx(t), &ecs.ListTaskDefinitionFamiliesInput{NextToken: famToken, Status: types.TaskDefinitionFamilyStatusActive})
@@ -166,7 +168,7 @@ func TestPaginationUnderWrites(t *testing.T) {
 		var got []string
 		page := 0
 		for p.HasMorePages() {
-			out := must(p.NextPage(ctx(t)))(t)
+			out := testkit.Must(p.NextPage(ctx(t)))(t)
 			got = append(got, out.ClusterArns...)
 			page++
 			if page > 20 {
@@ -209,7 +211,7 @@ func TestPaginationUnderWrites(t *testing.T) {
 		p := ecs.NewListTaskDefinitionsPaginator(c, &ecs.ListTaskDefinitionsInput{MaxResults: aws.Int32(2), Sort: types.SortOrderDesc})
 		var got []string
 		for p.HasMorePages() {
-			got = append(got, must(p.NextPage(ctx(t)))(t).TaskDefinitionArns...)
+			got = append(got, testkit.Must(p.NextPage(ctx(t)))(t).TaskDefinitionArns...)
 			if len(got) > 100 {
 				t.Fatal("paginator does not terminate")
 			}
@@ -242,7 +244,7 @@ func TestPaginationUnderWrites(t *testing.T) {
 			if page > 20 {
 				t.Fatal("pagination does not terminate")
 			}
-			out := must(c.DescribeCapacityProviders(ctx(t), in))(t)
+			out := testkit.Must(c.DescribeCapacityProviders(ctx(t), in))(t)
 			got = append(got, cpNames(out.CapacityProviders)...)
 			createASGProvider(t, c, fmt.Sprintf("v-%02d", page), false)
 			if out.NextToken == nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/simfleet"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // simCluster is a server with a fleet of simulated instances on it, and
@@ -35,7 +36,7 @@ func startSimCluster(t *testing.T, n int) *simCluster {
 	m := startServer(t, options{})
 	c := defaultClient(m)
 	const cluster = "placement"
-	must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))(t)
+	testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))(t)
 
 	f, err := simfleet.New(simfleet.Config{
 		Endpoint: m.URL(), Cluster: cluster, Instances: n, DataDir: t.TempDir(),
@@ -73,13 +74,13 @@ func startSimCluster(t *testing.T, n int) *simCluster {
 			gold = append(gold, types.Attribute{Name: aws.String("tier"), Value: aws.String("gold"), TargetId: aws.String(in.ARN)})
 		}
 	}
-	must(c.PutAttributes(ctx(t), &ecs.PutAttributesInput{Cluster: aws.String(cluster), Attributes: gold}))(t)
+	testkit.Must(c.PutAttributes(ctx(t), &ecs.PutAttributesInput{Cluster: aws.String(cluster), Attributes: gold}))(t)
 	var arns []string
 	for _, in := range f.Instances() {
 		arns = append(arns, in.ARN)
 	}
 	for chunk := range slices.Chunk(arns, 100) {
-		d := must(c.DescribeContainerInstances(ctx(t), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: chunk}))(t)
+		d := testkit.Must(c.DescribeContainerInstances(ctx(t), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: chunk}))(t)
 		for _, ci := range d.ContainerInstances {
 			if !ci.AgentConnected {
 				t.Fatalf("instance %s not connected", aws.ToString(ci.ContainerInstanceArn))
@@ -100,7 +101,7 @@ func startSimCluster(t *testing.T, n int) *simCluster {
 // register registers a one-container task definition (family, memory MiB).
 func (sc *simCluster) register(t *testing.T, family string, memory int32) {
 	t.Helper()
-	must(sc.c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
+	testkit.Must(sc.c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String(family),
 		ContainerDefinitions: []types.ContainerDefinition{{
 			Name: aws.String("app"), Image: aws.String("berth/app:1"), Cpu: 64, Memory: aws.Int32(memory)}},
@@ -111,7 +112,7 @@ func (sc *simCluster) register(t *testing.T, family string, memory int32) {
 func (sc *simCluster) run(t *testing.T, in *ecs.RunTaskInput) ([]string, []types.Failure) {
 	t.Helper()
 	in.Cluster = aws.String(sc.cluster)
-	out := must(sc.c.RunTask(ctx(t), in))(t)
+	out := testkit.Must(sc.c.RunTask(ctx(t), in))(t)
 	var arns []string
 	for _, tk := range out.Tasks {
 		arns = append(arns, aws.ToString(tk.TaskArn))
@@ -129,7 +130,7 @@ func (sc *simCluster) placed(t *testing.T, arns []string) []string {
 		running := 0
 		var last string
 		for chunk := range slices.Chunk(arns, 100) {
-			d := must(sc.c.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String(sc.cluster), Tasks: chunk}))(t)
+			d := testkit.Must(sc.c.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String(sc.cluster), Tasks: chunk}))(t)
 			if len(d.Failures) > 0 {
 				t.Fatalf("DescribeTasks failures %+v", d.Failures)
 			}
@@ -157,13 +158,13 @@ func (sc *simCluster) placed(t *testing.T, arns []string) []string {
 func (sc *simCluster) stopAll(t *testing.T, arns []string) {
 	t.Helper()
 	for _, arn := range arns {
-		must(sc.c.StopTask(ctx(t), &ecs.StopTaskInput{Cluster: aws.String(sc.cluster), Task: aws.String(arn)}))(t)
+		testkit.Must(sc.c.StopTask(ctx(t), &ecs.StopTaskInput{Cluster: aws.String(sc.cluster), Task: aws.String(arn)}))(t)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		stopped := 0
 		for chunk := range slices.Chunk(arns, 100) {
-			d := must(sc.c.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String(sc.cluster), Tasks: chunk}))(t)
+			d := testkit.Must(sc.c.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String(sc.cluster), Tasks: chunk}))(t)
 			for _, tk := range d.Tasks {
 				if aws.ToString(tk.LastStatus) == "STOPPED" {
 					stopped++
@@ -323,7 +324,7 @@ func TestPlacement_Sim(t *testing.T) {
 		var got []string
 		var token *string
 		for {
-			l := must(sc.c.ListContainerInstances(ctx(t), &ecs.ListContainerInstancesInput{Cluster: aws.String(sc.cluster),
+			l := testkit.Must(sc.c.ListContainerInstances(ctx(t), &ecs.ListContainerInstancesInput{Cluster: aws.String(sc.cluster),
 				Filter:     aws.String("attribute:ecs.availability-zone == us-east-1b and attribute:ecs.instance-type == m5.xlarge"),
 				MaxResults: aws.Int32(2), NextToken: token}))(t)
 			got = append(got, l.ContainerInstanceArns...)

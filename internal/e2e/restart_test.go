@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // TestRestartKeepsAcknowledgedWrites runs many concurrent writes, closes the
@@ -121,7 +123,7 @@ func TestRestartKeepsAcknowledgedWrites(t *testing.T) {
 		}
 	}
 	// A page token taken before the restart stays valid after it.
-	first := must(c1.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{MaxResults: aws.Int32(7)}))(t)
+	first := testkit.Must(c1.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{MaxResults: aws.Int32(7)}))(t)
 	if first.NextToken == nil {
 		t.Fatal("expected more than one page")
 	}
@@ -139,7 +141,7 @@ func TestRestartKeepsAcknowledgedWrites(t *testing.T) {
 			names = append(names, name)
 		}
 		slices.Sort(names)
-		out := must(c2.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: names, Include: []types.ClusterField{types.ClusterFieldTags}}))(t)
+		out := testkit.Must(c2.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{Clusters: names, Include: []types.ClusterField{types.ClusterFieldTags}}))(t)
 		if len(out.Failures) != 0 || len(out.Clusters) != len(names) {
 			t.Fatalf("%d clusters, failures %+v", len(out.Clusters), out.Failures)
 		}
@@ -159,7 +161,7 @@ func TestRestartKeepsAcknowledgedWrites(t *testing.T) {
 		var listed []string
 		p := ecs.NewListClustersPaginator(c2, &ecs.ListClustersInput{MaxResults: aws.Int32(10)})
 		for p.HasMorePages() {
-			listed = append(listed, must(p.NextPage(ctx(t)))(t).ClusterArns...)
+			listed = append(listed, testkit.Must(p.NextPage(ctx(t)))(t).ClusterArns...)
 		}
 		slices.Sort(active)
 		if !slices.Equal(listed, active) {
@@ -177,7 +179,7 @@ func TestRestartKeepsAcknowledgedWrites(t *testing.T) {
 		var listed []string
 		p := ecs.NewListTaskDefinitionsPaginator(c2, &ecs.ListTaskDefinitionsInput{MaxResults: aws.Int32(7)})
 		for p.HasMorePages() {
-			listed = append(listed, must(p.NextPage(ctx(t)))(t).TaskDefinitionArns...)
+			listed = append(listed, testkit.Must(p.NextPage(ctx(t)))(t).TaskDefinitionArns...)
 		}
 		if len(listed) != len(arns) {
 			t.Fatalf("listed %d task definitions, acknowledged %d", len(listed), len(arns))
@@ -188,14 +190,14 @@ func TestRestartKeepsAcknowledgedWrites(t *testing.T) {
 				t.Fatalf("%s: next revision %d, want %d", family, td.Revision, len(revs)+1)
 			}
 		}
-		fams := must(c2.ListTaskDefinitionFamilies(ctx(t), &ecs.ListTaskDefinitionFamiliesInput{}))(t).Families
+		fams := testkit.Must(c2.ListTaskDefinitionFamilies(ctx(t), &ecs.ListTaskDefinitionFamiliesInput{}))(t).Families
 		if len(fams) != len(revisions) {
 			t.Fatalf("families %v", fams)
 		}
 	})
 
 	t.Run("PageTokenSurvivesRestart", func(t *testing.T) {
-		out := must(c2.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{MaxResults: aws.Int32(7), NextToken: first.NextToken}))(t)
+		out := testkit.Must(c2.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{MaxResults: aws.Int32(7), NextToken: first.NextToken}))(t)
 		if len(out.TaskDefinitionArns) == 0 || slices.Contains(first.TaskDefinitionArns, out.TaskDefinitionArns[0]) {
 			t.Fatalf("second page %v after first %v", out.TaskDefinitionArns, first.TaskDefinitionArns)
 		}
@@ -203,7 +205,7 @@ func TestRestartKeepsAcknowledgedWrites(t *testing.T) {
 
 	t.Run("Settings", func(t *testing.T) {
 		for principal, value := range settings {
-			got := must(c2.ListAccountSettings(ctx(t), &ecs.ListAccountSettingsInput{PrincipalArn: aws.String(principal)}))(t).Settings
+			got := testkit.Must(c2.ListAccountSettings(ctx(t), &ecs.ListAccountSettingsInput{PrincipalArn: aws.String(principal)}))(t).Settings
 			if len(got) != 1 || aws.ToString(got[0].Value) != value || got[0].Name != types.SettingNameAwsvpcTrunking {
 				t.Fatalf("%s: %+v, acknowledged %s", principal, got, value)
 			}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/berth-dev/berth/internal/testkit"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,7 +19,7 @@ func TestUpdateCapacityProvider_ManagedScalingAssociation(t *testing.T) {
 	cx := ctx(t)
 	createASGProvider(t, c, "cp-sync", false)
 	for _, cl := range []string{"sync-a", "sync-b"} {
-		must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cl), CapacityProviders: []string{"cp-sync"}}))(t)
+		testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cl), CapacityProviders: []string{"cp-sync"}}))(t)
 	}
 	enable := func() error {
 		_, err := c.UpdateCapacityProvider(cx, &ecs.UpdateCapacityProviderInput{
@@ -31,20 +32,20 @@ func TestUpdateCapacityProvider_ManagedScalingAssociation(t *testing.T) {
 	}
 	wantErr[*types.InvalidParameterException](t, enable())
 
-	must(c.PutClusterCapacityProviders(cx, &ecs.PutClusterCapacityProvidersInput{
+	testkit.Must(c.PutClusterCapacityProviders(cx, &ecs.PutClusterCapacityProvidersInput{
 		Cluster: aws.String("sync-b"), CapacityProviders: []string{}, DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{},
 	}))(t)
 	if err := enable(); err != nil {
 		t.Fatalf("enable on one cluster: %v", err)
 	}
 	attachments := func() []types.Attachment {
-		d := must(c.DescribeClusters(cx, &ecs.DescribeClustersInput{Clusters: []string{"sync-a"}, Include: []types.ClusterField{types.ClusterFieldAttachments}}))(t)
+		d := testkit.Must(c.DescribeClusters(cx, &ecs.DescribeClustersInput{Clusters: []string{"sync-a"}, Include: []types.ClusterField{types.ClusterFieldAttachments}}))(t)
 		return d.Clusters[0].Attachments
 	}
 	if a := attachments(); len(a) != 1 || aws.ToString(a[0].Type) != "as_policy" {
 		t.Fatalf("attachments after enabling: %+v", a)
 	}
-	must(c.UpdateCapacityProvider(cx, &ecs.UpdateCapacityProviderInput{
+	testkit.Must(c.UpdateCapacityProvider(cx, &ecs.UpdateCapacityProviderInput{
 		Name: aws.String("cp-sync"),
 		AutoScalingGroupProvider: &types.AutoScalingGroupProviderUpdate{
 			ManagedScaling: &types.ManagedScaling{Status: types.ManagedScalingStatusDisabled},

@@ -17,6 +17,7 @@ import (
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/runtime/docker/dockertest"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // startAgent runs one in-process agent on rt in cluster, stopped at
@@ -34,9 +35,9 @@ func startAgent(t *testing.T, c *ecs.Client, cluster string, rt runtime.Runtime)
 	t.Cleanup(func() { cancel(); _ = a.Close(); <-done })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		l := must(c.ListContainerInstances(t.Context(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t)
+		l := testkit.Must(c.ListContainerInstances(t.Context(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t)
 		if len(l.ContainerInstanceArns) == 1 {
-			d := must(c.DescribeContainerInstances(t.Context(), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: l.ContainerInstanceArns}))(t)
+			d := testkit.Must(c.DescribeContainerInstances(t.Context(), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: l.ContainerInstanceArns}))(t)
 			if len(d.ContainerInstances) == 1 && d.ContainerInstances[0].AgentConnected {
 				return
 			}
@@ -128,12 +129,12 @@ func TestService_DockerRollingUpdate(t *testing.T) {
 	m := startServer(t, options{})
 	c := defaultClient(m)
 	cx := t.Context()
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))(t)
 	startAgent(t, c, cluster, rt)
 
 	revisionOf := map[string]string{}
 	register := func(host string) string {
-		td := must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
+		td := testkit.Must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
 			Family: aws.String("svc-docker"),
 			ContainerDefinitions: []types.ContainerDefinition{{
 				Name: aws.String("web"), Image: aws.String(probe), Essential: aws.Bool(true), Memory: aws.Int32(64),
@@ -152,7 +153,7 @@ func TestService_DockerRollingUpdate(t *testing.T) {
 	}
 	td1, td2 := register("rev-1"), register("rev-2")
 
-	must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("web"),
+	testkit.Must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String(td1), DesiredCount: aws.Int32(2)}))(t)
 	waitService(t, c, cluster, "web", 90*time.Second, stable, nil)
 	check := func(as []answer, want ...string) {
@@ -175,7 +176,7 @@ func TestService_DockerRollingUpdate(t *testing.T) {
 	}
 	check(askRunning(t, c, cluster, "web", revisionOf), "rev-1", "rev-1")
 
-	must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), TaskDefinition: aws.String(td2)}))(t)
+	testkit.Must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), TaskDefinition: aws.String(td2)}))(t)
 	both := false
 	waitService(t, c, cluster, "web", 2*time.Minute, func(s types.Service) bool {
 		return stable(s) && aws.ToString(s.TaskDefinition) == td2
@@ -205,6 +206,6 @@ func TestService_DockerRollingUpdate(t *testing.T) {
 	}
 
 	// Scaling to zero stops every container.
-	must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
+	testkit.Must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
 	waitService(t, c, cluster, "web", time.Minute, stable, nil)
 }

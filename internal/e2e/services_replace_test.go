@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // serviceTasks describes the service's tasks with the given desired status.
@@ -17,11 +19,11 @@ func serviceTasks(t *testing.T, c *ecs.Client, cluster, service string, desired 
 	var out []types.Task
 	p := ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service), DesiredStatus: desired, MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
-		page := must(p.NextPage(context.Background()))(t)
+		page := testkit.Must(p.NextPage(context.Background()))(t)
 		if len(page.TaskArns) == 0 {
 			break
 		}
-		out = append(out, must(c.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: page.TaskArns}))(t).Tasks...)
+		out = append(out, testkit.Must(c.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: page.TaskArns}))(t).Tasks...)
 	}
 	return out
 }
@@ -36,10 +38,10 @@ func TestService_DrainInstance(t *testing.T) {
 	c := defaultClient(m)
 	cx := context.Background()
 	const cluster = "drain"
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))(t)
 	startSimAgents(t, c, cluster, 3)
 	td := registerSim(t, c, "drain")
-	must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("web"), TaskDefinition: aws.String(td),
+	testkit.Must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("web"), TaskDefinition: aws.String(td),
 		DesiredCount: aws.Int32(6)}))(t)
 	waitService(t, c, cluster, "web", 30*time.Second, stable, nil)
 
@@ -57,7 +59,7 @@ func TestService_DrainInstance(t *testing.T) {
 	if len(perInstance[drained]) == 0 {
 		t.Fatalf("tasks per instance: %v", perInstance)
 	}
-	up := must(c.UpdateContainerInstancesState(cx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String(cluster),
+	up := testkit.Must(c.UpdateContainerInstancesState(cx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String(cluster),
 		ContainerInstances: []string{drained}, Status: types.ContainerInstanceStatusDraining}))(t)
 	if len(up.ContainerInstances) != 1 || aws.ToString(up.ContainerInstances[0].Status) != "DRAINING" {
 		t.Fatalf("update state: %+v %+v", up.ContainerInstances, up.Failures)
@@ -65,7 +67,7 @@ func TestService_DrainInstance(t *testing.T) {
 
 	minRunning := 1 << 30
 	empty := func() bool {
-		d := must(c.DescribeContainerInstances(cx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: []string{drained}}))(t)
+		d := testkit.Must(c.DescribeContainerInstances(cx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: []string{drained}}))(t)
 		return len(d.ContainerInstances) == 1 && d.ContainerInstances[0].RunningTasksCount == 0 && d.ContainerInstances[0].PendingTasksCount == 0
 	}
 	waitService(t, c, cluster, "web", 30*time.Second, func(s types.Service) bool {
@@ -83,7 +85,7 @@ func TestService_DrainInstance(t *testing.T) {
 			t.Fatalf("task %s runs on the DRAINING instance", aws.ToString(task.TaskArn))
 		}
 	}
-	stoppedTasks := must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: perInstance[drained]}))(t).Tasks
+	stoppedTasks := testkit.Must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: perInstance[drained]}))(t).Tasks
 	for _, task := range stoppedTasks {
 		if aws.ToString(task.LastStatus) != "STOPPED" || task.StopCode != types.TaskStopCodeServiceSchedulerInitiated {
 			t.Fatalf("drained task %s: %s %s %q", aws.ToString(task.TaskArn), aws.ToString(task.LastStatus), task.StopCode, aws.ToString(task.StoppedReason))
@@ -92,9 +94,9 @@ func TestService_DrainInstance(t *testing.T) {
 
 	// Back to ACTIVE, the instance takes tasks again (a new deployment
 	// spreads over all three).
-	must(c.UpdateContainerInstancesState(cx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String(cluster),
+	testkit.Must(c.UpdateContainerInstancesState(cx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String(cluster),
 		ContainerInstances: []string{drained}, Status: types.ContainerInstanceStatusActive}))(t)
-	must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), ForceNewDeployment: true}))(t)
+	testkit.Must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), ForceNewDeployment: true}))(t)
 	waitService(t, c, cluster, "web", 30*time.Second, func(s types.Service) bool {
 		return stable(s) && !empty()
 	}, nil)
@@ -110,10 +112,10 @@ func TestService_ReplaceUnhealthy(t *testing.T) {
 	c := defaultClient(m)
 	cx := context.Background()
 	const cluster = "sick"
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))(t)
 	startSimAgents(t, c, cluster, 2)
 	register := func(env ...types.KeyValuePair) string {
-		td := must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
+		td := testkit.Must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
 			Family: aws.String("sick"),
 			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("busybox"), Memory: aws.Int32(64),
 				Essential: aws.Bool(true), Environment: env,
@@ -125,7 +127,7 @@ func TestService_ReplaceUnhealthy(t *testing.T) {
 		types.KeyValuePair{Name: aws.String("BERTH_SIM_HEALTHY_AFTER"), Value: aws.String("0.2")},
 		types.KeyValuePair{Name: aws.String("BERTH_SIM_UNHEALTHY_AFTER"), Value: aws.String("2")})
 	well := register(types.KeyValuePair{Name: aws.String("BERTH_SIM_HEALTHY_AFTER"), Value: aws.String("0.2")})
-	must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("web"), TaskDefinition: aws.String(sick),
+	testkit.Must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("web"), TaskDefinition: aws.String(sick),
 		DesiredCount: aws.Int32(2)}))(t)
 	s := waitService(t, c, cluster, "web", 30*time.Second, stable, nil)
 	var first []string
@@ -139,7 +141,7 @@ func TestService_ReplaceUnhealthy(t *testing.T) {
 	// Both first tasks turn UNHEALTHY and are replaced.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		d := must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: first}))(t)
+		d := testkit.Must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: first}))(t)
 		done := 0
 		for _, task := range d.Tasks {
 			if aws.ToString(task.LastStatus) == "STOPPED" {
@@ -175,7 +177,7 @@ func TestService_ReplaceUnhealthy(t *testing.T) {
 	}
 
 	// A healthy revision settles the service.
-	must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), TaskDefinition: aws.String(well)}))(t)
+	testkit.Must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), TaskDefinition: aws.String(well)}))(t)
 	waitService(t, c, cluster, "web", 30*time.Second, func(s types.Service) bool {
 		return stable(s) && aws.ToString(s.TaskDefinition) == well
 	}, nil)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/runtime/sim"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // startSimAgents starts n more in-process agents on the sim runtime in
@@ -21,7 +22,7 @@ import (
 // connected. They stop at cleanup.
 func startSimAgents(t *testing.T, c *ecs.Client, cluster string, n int) {
 	t.Helper()
-	before := len(must(c.ListContainerInstances(context.Background(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t).ContainerInstanceArns)
+	before := len(testkit.Must(c.ListContainerInstances(context.Background(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t).ContainerInstanceArns)
 	n += before
 	for i := before; i < n; i++ {
 		rt, err := sim.New(sim.Options{Seed: uint64(i + 1)})
@@ -40,10 +41,10 @@ func startSimAgents(t *testing.T, c *ecs.Client, cluster string, n int) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		l := must(c.ListContainerInstances(context.Background(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t)
+		l := testkit.Must(c.ListContainerInstances(context.Background(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t)
 		connected := 0
 		if len(l.ContainerInstanceArns) > 0 {
-			d := must(c.DescribeContainerInstances(context.Background(), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: l.ContainerInstanceArns}))(t)
+			d := testkit.Must(c.DescribeContainerInstances(context.Background(), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: l.ContainerInstanceArns}))(t)
 			for _, ci := range d.ContainerInstances {
 				if ci.AgentConnected {
 					connected++
@@ -68,7 +69,7 @@ func registerSim(t *testing.T, c *ecs.Client, family string, env ...string) stri
 	for i := 0; i+1 < len(env); i += 2 {
 		kv = append(kv, types.KeyValuePair{Name: aws.String(env[i]), Value: aws.String(env[i+1])})
 	}
-	td := must(c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
+	td := testkit.Must(c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String(family),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("busybox"), Memory: aws.Int32(64),
 			Essential: aws.Bool(true), Environment: kv}},
@@ -78,7 +79,7 @@ func registerSim(t *testing.T, c *ecs.Client, family string, env ...string) stri
 
 func describeService(t *testing.T, c *ecs.Client, cluster, name string) types.Service {
 	t.Helper()
-	out := must(c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{name}, Include: []types.ServiceField{types.ServiceFieldTags}}))(t)
+	out := testkit.Must(c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{name}, Include: []types.ServiceField{types.ServiceFieldTags}}))(t)
 	if len(out.Services) != 1 {
 		t.Fatalf("describe %s: %+v", name, out.Failures)
 	}
@@ -122,7 +123,7 @@ func TestService_CRUD(t *testing.T) {
 	m := startServer(t, options{})
 	c := defaultClient(m)
 	cx := ctx(t)
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("crud")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("crud")}))(t)
 	td := registerSim(t, c, "crud")
 
 	_, err := c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("nope"), ServiceName: aws.String("s"), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(0)})
@@ -139,7 +140,7 @@ func TestService_CRUD(t *testing.T) {
 
 	in := &ecs.CreateServiceInput{Cluster: aws.String("crud"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(0),
 		Tags: tags("team", "a"), EnableECSManagedTags: true, PropagateTags: types.PropagateTagsService}
-	s := must(c.CreateService(cx, in))(t).Service
+	s := testkit.Must(c.CreateService(cx, in))(t).Service
 	if got, want := aws.ToString(s.ServiceArn), "arn:aws:ecs:us-east-1:000000000000:service/crud/web"; got != want {
 		t.Fatalf("arn %s, want %s", got, want)
 	}
@@ -149,14 +150,14 @@ func TestService_CRUD(t *testing.T) {
 		t.Fatalf("created service: %+v", s)
 	}
 	// The same request again returns the service; another one is refused.
-	again := must(c.CreateService(cx, in))(t).Service
+	again := testkit.Must(c.CreateService(cx, in))(t).Service
 	if aws.ToString(again.ServiceArn) != aws.ToString(s.ServiceArn) {
 		t.Fatal("identical CreateService did not return the service")
 	}
 	_, err = c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("crud"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(1)})
 	wantMsg(t, err, "Creation of service was not idempotent.")
 
-	d := must(c.DescribeServices(cx, &ecs.DescribeServicesInput{Cluster: aws.String("crud"), Services: []string{"web", "ghost"}, Include: []types.ServiceField{types.ServiceFieldTags}}))(t)
+	d := testkit.Must(c.DescribeServices(cx, &ecs.DescribeServicesInput{Cluster: aws.String("crud"), Services: []string{"web", "ghost"}, Include: []types.ServiceField{types.ServiceFieldTags}}))(t)
 	if len(d.Services) != 1 || len(d.Failures) != 1 || aws.ToString(d.Failures[0].Reason) != "MISSING" ||
 		aws.ToString(d.Failures[0].Arn) != "arn:aws:ecs:us-east-1:000000000000:service/crud/ghost" || tagMap(t, d.Services[0].Tags)["team"] != "a" {
 		t.Fatalf("describe: %+v", d)
@@ -169,20 +170,20 @@ func TestService_CRUD(t *testing.T) {
 
 	// Pagination: ListServices pages by 10 by default.
 	for i := range 11 {
-		must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("crud"), ServiceName: aws.String(fmt.Sprintf("s%02d", i)), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(0)}))(t)
+		testkit.Must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("crud"), ServiceName: aws.String(fmt.Sprintf("s%02d", i)), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(0)}))(t)
 	}
-	p1 := must(c.ListServices(cx, &ecs.ListServicesInput{Cluster: aws.String("crud")}))(t)
+	p1 := testkit.Must(c.ListServices(cx, &ecs.ListServicesInput{Cluster: aws.String("crud")}))(t)
 	if len(p1.ServiceArns) != 10 || p1.NextToken == nil {
 		t.Fatalf("page 1: %d arns, token %v", len(p1.ServiceArns), p1.NextToken)
 	}
-	p2 := must(c.ListServices(cx, &ecs.ListServicesInput{Cluster: aws.String("crud"), NextToken: p1.NextToken}))(t)
+	p2 := testkit.Must(c.ListServices(cx, &ecs.ListServicesInput{Cluster: aws.String("crud"), NextToken: p1.NextToken}))(t)
 	if len(p2.ServiceArns) != 2 || p2.NextToken != nil {
 		t.Fatalf("page 2: %d arns, token %v", len(p2.ServiceArns), p2.NextToken)
 	}
-	if l := must(c.ListServices(cx, &ecs.ListServicesInput{Cluster: aws.String("crud"), LaunchType: types.LaunchTypeFargate}))(t); len(l.ServiceArns) != 0 {
+	if l := testkit.Must(c.ListServices(cx, &ecs.ListServicesInput{Cluster: aws.String("crud"), LaunchType: types.LaunchTypeFargate}))(t); len(l.ServiceArns) != 0 {
 		t.Fatalf("FARGATE filter: %v", l.ServiceArns)
 	}
-	if l := must(c.ListServices(cx, &ecs.ListServicesInput{Cluster: aws.String("crud"), SchedulingStrategy: types.SchedulingStrategyReplica, MaxResults: aws.Int32(100)}))(t); len(l.ServiceArns) != 12 {
+	if l := testkit.Must(c.ListServices(cx, &ecs.ListServicesInput{Cluster: aws.String("crud"), SchedulingStrategy: types.SchedulingStrategyReplica, MaxResults: aws.Int32(100)}))(t); len(l.ServiceArns) != 12 {
 		t.Fatalf("REPLICA filter: %d", len(l.ServiceArns))
 	}
 	cl := describeCluster(t, c, "crud")
@@ -191,10 +192,10 @@ func TestService_CRUD(t *testing.T) {
 	}
 
 	// Deletion: scaled above 0 needs force; with no task it is INACTIVE at once.
-	must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String("crud"), Service: aws.String("web"), DesiredCount: aws.Int32(2)}))(t)
+	testkit.Must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String("crud"), Service: aws.String("web"), DesiredCount: aws.Int32(2)}))(t)
 	_, err = c.DeleteService(cx, &ecs.DeleteServiceInput{Cluster: aws.String("crud"), Service: aws.String("web")})
 	wantMsg(t, err, "The service cannot be stopped while it is scaled above 0.")
-	del := must(c.DeleteService(cx, &ecs.DeleteServiceInput{Cluster: aws.String("crud"), Service: aws.String("web"), Force: aws.Bool(true)}))(t).Service
+	del := testkit.Must(c.DeleteService(cx, &ecs.DeleteServiceInput{Cluster: aws.String("crud"), Service: aws.String("web"), Force: aws.Bool(true)}))(t).Service
 	if st := aws.ToString(del.Status); st != "DRAINING" && st != "INACTIVE" {
 		t.Fatalf("deleted status %s", st)
 	}
@@ -202,7 +203,7 @@ func TestService_CRUD(t *testing.T) {
 	_, err = c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String("crud"), Service: aws.String("web"), DesiredCount: aws.Int32(1)})
 	wantErr[*types.ServiceNotActiveException](t, err)
 	// The name can be reused once INACTIVE.
-	must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("crud"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(0)}))(t)
+	testkit.Must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("crud"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(0)}))(t)
 }
 
 // TestService_ConvergeAndRoll runs a 50-task service on sim agents to
@@ -212,27 +213,27 @@ func TestService_ConvergeAndRoll(t *testing.T) {
 	m := startServer(t, options{})
 	c := defaultClient(m)
 	cx := context.Background()
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("roll")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("roll")}))(t)
 	startSimAgents(t, c, "roll", 6)
 	td1 := registerSim(t, c, "roll")
 	td2 := registerSim(t, c, "roll", "BERTH_SIM_START_DELAY", "0.05")
-	must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("roll"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td1),
+	testkit.Must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("roll"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td1),
 		DesiredCount: aws.Int32(50), EnableECSManagedTags: true,
 		DeploymentConfiguration: &types.DeploymentConfiguration{MinimumHealthyPercent: aws.Int32(50), MaximumPercent: aws.Int32(150)}}))(t)
 	s := waitService(t, c, "roll", "web", 60*time.Second, stable, nil)
 	if s.RunningCount != 50 || aws.ToString(s.TaskDefinition) != td1 {
 		t.Fatalf("converged: %+v", s)
 	}
-	tasks := must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("roll"), ServiceName: aws.String("web"), MaxResults: aws.Int32(100)}))(t)
+	tasks := testkit.Must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("roll"), ServiceName: aws.String("web"), MaxResults: aws.Int32(100)}))(t)
 	if len(tasks.TaskArns) != 50 {
 		t.Fatalf("%d tasks listed", len(tasks.TaskArns))
 	}
-	dt := must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("roll"), Tasks: tasks.TaskArns[:1], Include: []types.TaskField{types.TaskFieldTags}}))(t).Tasks[0]
+	dt := testkit.Must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("roll"), Tasks: tasks.TaskArns[:1], Include: []types.TaskField{types.TaskFieldTags}}))(t).Tasks[0]
 	if aws.ToString(dt.Group) != "service:web" || aws.ToString(dt.StartedBy) != aws.ToString(s.Deployments[0].Id) || tagMap(t, dt.Tags)["aws:ecs:serviceName"] != "web" {
 		t.Fatalf("service task: group %s startedBy %s tags %v", aws.ToString(dt.Group), aws.ToString(dt.StartedBy), dt.Tags)
 	}
 
-	must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String("roll"), Service: aws.String("web"), TaskDefinition: aws.String(td2)}))(t)
+	testkit.Must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String("roll"), Service: aws.String("web"), TaskDefinition: aws.String(td2)}))(t)
 	maxSeen, minSeen := 0, 1<<30
 	s = waitService(t, c, "roll", "web", 60*time.Second, func(s types.Service) bool {
 		return stable(s) && aws.ToString(s.TaskDefinition) == td2
@@ -248,23 +249,23 @@ func TestService_ConvergeAndRoll(t *testing.T) {
 	}
 	// Service deployments: the rollout is SUCCESSFUL and its revision
 	// names the deployment id.
-	sds := must(c.ListServiceDeployments(cx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("roll"), Service: aws.String("web")}))(t)
+	sds := testkit.Must(c.ListServiceDeployments(cx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("roll"), Service: aws.String("web")}))(t)
 	if len(sds.ServiceDeployments) != 2 || sds.ServiceDeployments[0].Status != types.ServiceDeploymentStatusSuccessful ||
 		!strings.HasSuffix(aws.ToString(sds.ServiceDeployments[0].TargetServiceRevisionArn), strings.TrimPrefix(aws.ToString(s.Deployments[0].Id), "ecs-svc/")) {
 		t.Fatalf("service deployments: %+v", sds.ServiceDeployments)
 	}
-	dsd := must(c.DescribeServiceDeployments(cx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(sds.ServiceDeployments[0].ServiceDeploymentArn)}}))(t)
+	dsd := testkit.Must(c.DescribeServiceDeployments(cx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(sds.ServiceDeployments[0].ServiceDeploymentArn)}}))(t)
 	if len(dsd.ServiceDeployments) != 1 || dsd.ServiceDeployments[0].Status != types.ServiceDeploymentStatusSuccessful {
 		t.Fatalf("describe service deployment: %+v", dsd)
 	}
-	rev := must(c.DescribeServiceRevisions(cx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{aws.ToString(sds.ServiceDeployments[0].TargetServiceRevisionArn)}}))(t)
+	rev := testkit.Must(c.DescribeServiceRevisions(cx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{aws.ToString(sds.ServiceDeployments[0].TargetServiceRevisionArn)}}))(t)
 	if len(rev.ServiceRevisions) != 1 || aws.ToString(rev.ServiceRevisions[0].TaskDefinition) != td2 {
 		t.Fatalf("describe service revision: %+v", rev)
 	}
 
-	must(c.DeleteService(cx, &ecs.DeleteServiceInput{Cluster: aws.String("roll"), Service: aws.String("web"), Force: aws.Bool(true)}))(t)
+	testkit.Must(c.DeleteService(cx, &ecs.DeleteServiceInput{Cluster: aws.String("roll"), Service: aws.String("web"), Force: aws.Bool(true)}))(t)
 	waitService(t, c, "roll", "web", 60*time.Second, func(s types.Service) bool { return aws.ToString(s.Status) == "INACTIVE" }, nil)
-	if l := must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("roll"), ServiceName: aws.String("web")}))(t); len(l.TaskArns) != 0 {
+	if l := testkit.Must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("roll"), ServiceName: aws.String("web")}))(t); len(l.TaskArns) != 0 {
 		t.Fatalf("%d tasks left after the service drained", len(l.TaskArns))
 	}
 }
@@ -275,14 +276,14 @@ func TestService_CircuitBreakerRollback(t *testing.T) {
 	m := startServer(t, options{})
 	c := defaultClient(m)
 	cx := context.Background()
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("cb")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("cb")}))(t)
 	startSimAgents(t, c, "cb", 2)
 	good := registerSim(t, c, "cb")
 	bad := registerSim(t, c, "cb", "BERTH_SIM_FAIL", "start")
-	must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("cb"), ServiceName: aws.String("web"), TaskDefinition: aws.String(good), DesiredCount: aws.Int32(4),
+	testkit.Must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("cb"), ServiceName: aws.String("web"), TaskDefinition: aws.String(good), DesiredCount: aws.Int32(4),
 		DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: true}}}))(t)
 	waitService(t, c, "cb", "web", 30*time.Second, stable, nil)
-	must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String("cb"), Service: aws.String("web"), TaskDefinition: aws.String(bad)}))(t)
+	testkit.Must(c.UpdateService(cx, &ecs.UpdateServiceInput{Cluster: aws.String("cb"), Service: aws.String("web"), TaskDefinition: aws.String(bad)}))(t)
 	s := waitService(t, c, "cb", "web", 60*time.Second, func(s types.Service) bool {
 		return stable(s) && aws.ToString(s.TaskDefinition) == good
 	}, nil)
@@ -295,7 +296,7 @@ func TestService_CircuitBreakerRollback(t *testing.T) {
 	if !rolled || !failed {
 		t.Fatalf("events lack the breaker: %v", s.Events)
 	}
-	sds := must(c.ListServiceDeployments(cx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("cb"), Service: aws.String("web")}))(t)
+	sds := testkit.Must(c.ListServiceDeployments(cx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("cb"), Service: aws.String("web")}))(t)
 	if sds.ServiceDeployments[0].Status != types.ServiceDeploymentStatusRollbackSuccessful {
 		t.Fatalf("service deployments after rollback: %+v", sds.ServiceDeployments)
 	}
@@ -307,26 +308,26 @@ func TestTaskSet_MoveWeight(t *testing.T) {
 	m := startServer(t, options{})
 	c := defaultClient(m)
 	cx := context.Background()
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("ts")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("ts")}))(t)
 	startSimAgents(t, c, "ts", 2)
 	blue := registerSim(t, c, "ts")
 	green := registerSim(t, c, "ts", "BERTH_SIM_START_DELAY", "0.05")
-	must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("ts"), ServiceName: aws.String("web"), DesiredCount: aws.Int32(4),
+	testkit.Must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("ts"), ServiceName: aws.String("web"), DesiredCount: aws.Int32(4),
 		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeExternal}}))(t)
 	_, err := c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("ts"), ServiceName: aws.String("bad"), DesiredCount: aws.Int32(1), TaskDefinition: aws.String(blue),
 		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeExternal}})
 	wantErr[*types.InvalidParameterException](t, err)
-	a := must(c.CreateTaskSet(cx, &ecs.CreateTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskDefinition: aws.String(blue),
+	a := testkit.Must(c.CreateTaskSet(cx, &ecs.CreateTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskDefinition: aws.String(blue),
 		Scale: &types.Scale{Unit: types.ScaleUnitPercent, Value: 100}, Tags: tags("color", "blue")}))(t).TaskSet
-	must(c.UpdateServicePrimaryTaskSet(cx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), PrimaryTaskSet: a.Id}))(t)
-	b := must(c.CreateTaskSet(cx, &ecs.CreateTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskDefinition: aws.String(green),
+	testkit.Must(c.UpdateServicePrimaryTaskSet(cx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), PrimaryTaskSet: a.Id}))(t)
+	b := testkit.Must(c.CreateTaskSet(cx, &ecs.CreateTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskDefinition: aws.String(green),
 		Scale: &types.Scale{Unit: types.ScaleUnitPercent, Value: 25}}))(t).TaskSet
 	if b.ComputedDesiredCount != 1 || aws.ToString(b.Status) != "ACTIVE" {
 		t.Fatalf("task set b: %+v", b)
 	}
 	sets := func() map[string]types.TaskSet {
 		out := map[string]types.TaskSet{}
-		d := must(c.DescribeTaskSets(cx, &ecs.DescribeTaskSetsInput{Cluster: aws.String("ts"), Service: aws.String("web"), Include: []types.TaskSetField{types.TaskSetFieldTags}}))(t)
+		d := testkit.Must(c.DescribeTaskSets(cx, &ecs.DescribeTaskSetsInput{Cluster: aws.String("ts"), Service: aws.String("web"), Include: []types.TaskSetField{types.TaskSetFieldTags}}))(t)
 		for _, ts := range d.TaskSets {
 			out[aws.ToString(ts.Id)] = ts
 		}
@@ -348,12 +349,12 @@ func TestTaskSet_MoveWeight(t *testing.T) {
 	if s := describeService(t, c, "ts", "web"); s.RunningCount != 5 || aws.ToString(s.TaskDefinition) != blue || len(s.TaskSets) != 2 {
 		t.Fatalf("service over two task sets: running %d td %s sets %d", s.RunningCount, aws.ToString(s.TaskDefinition), len(s.TaskSets))
 	}
-	must(c.UpdateTaskSet(cx, &ecs.UpdateTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskSet: b.Id, Scale: &types.Scale{Unit: types.ScaleUnitPercent, Value: 100}}))(t)
-	must(c.UpdateServicePrimaryTaskSet(cx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), PrimaryTaskSet: b.Id}))(t)
+	testkit.Must(c.UpdateTaskSet(cx, &ecs.UpdateTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskSet: b.Id, Scale: &types.Scale{Unit: types.ScaleUnitPercent, Value: 100}}))(t)
+	testkit.Must(c.UpdateServicePrimaryTaskSet(cx, &ecs.UpdateServicePrimaryTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), PrimaryTaskSet: b.Id}))(t)
 	_, err = c.DeleteTaskSet(cx, &ecs.DeleteTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskSet: a.Id})
 	wantErr[*types.InvalidParameterException](t, err)
-	must(c.UpdateTaskSet(cx, &ecs.UpdateTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskSet: a.Id, Scale: &types.Scale{Unit: types.ScaleUnitPercent, Value: 0}}))(t)
-	must(c.DeleteTaskSet(cx, &ecs.DeleteTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskSet: a.Id}))(t)
+	testkit.Must(c.UpdateTaskSet(cx, &ecs.UpdateTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskSet: a.Id, Scale: &types.Scale{Unit: types.ScaleUnitPercent, Value: 0}}))(t)
+	testkit.Must(c.DeleteTaskSet(cx, &ecs.DeleteTaskSetInput{Cluster: aws.String("ts"), Service: aws.String("web"), TaskSet: a.Id}))(t)
 	waitSets("green only", func(s map[string]types.TaskSet) bool {
 		_, blueLeft := s[aws.ToString(a.Id)]
 		return !blueLeft && s[aws.ToString(b.Id)].RunningCount == 4 && s[aws.ToString(b.Id)].StabilityStatus == types.StabilityStatusSteadyState
@@ -386,7 +387,7 @@ func TestServiceWaiters(t *testing.T) {
 	m := startServer(t, options{})
 	c := defaultClient(m)
 	cx := context.Background()
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("waiters")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("waiters")}))(t)
 	startSimAgents(t, c, "waiters", 1)
 	registerSim(t, c, "waited")
 	cmd := exec.Command("python3", "-c", serviceWaiterScript)
@@ -411,10 +412,10 @@ func TestService_Daemon(t *testing.T) {
 	m := startServer(t, options{})
 	c := defaultClient(m)
 	cx := context.Background()
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("dmn")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("dmn")}))(t)
 	startSimAgents(t, c, "dmn", 2)
 	td := registerSim(t, c, "dmn")
-	s := must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("dmn"), ServiceName: aws.String("logs"), TaskDefinition: aws.String(td),
+	s := testkit.Must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("dmn"), ServiceName: aws.String("logs"), TaskDefinition: aws.String(td),
 		SchedulingStrategy: types.SchedulingStrategyDaemon}))(t).Service
 	if *s.DeploymentConfiguration.MinimumHealthyPercent != 0 || *s.DeploymentConfiguration.MaximumPercent != 100 {
 		t.Fatalf("daemon defaults: %+v", s.DeploymentConfiguration)
@@ -422,8 +423,8 @@ func TestService_Daemon(t *testing.T) {
 	waitService(t, c, "dmn", "logs", 30*time.Second, func(s types.Service) bool { return stable(s) && s.RunningCount == 2 }, nil)
 	startSimAgents(t, c, "dmn", 1) // an instance joins
 	waitService(t, c, "dmn", "logs", 30*time.Second, func(s types.Service) bool { return s.DesiredCount == 3 && s.RunningCount == 3 }, nil)
-	l := must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("dmn"), ServiceName: aws.String("logs")}))(t)
-	d := must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("dmn"), Tasks: l.TaskArns}))(t)
+	l := testkit.Must(c.ListTasks(cx, &ecs.ListTasksInput{Cluster: aws.String("dmn"), ServiceName: aws.String("logs")}))(t)
+	d := testkit.Must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("dmn"), Tasks: l.TaskArns}))(t)
 	hosts := map[string]bool{}
 	for _, task := range d.Tasks {
 		hosts[aws.ToString(task.ContainerInstanceArn)] = true
@@ -431,7 +432,7 @@ func TestService_Daemon(t *testing.T) {
 	if len(hosts) != 3 {
 		t.Fatalf("daemon tasks on %d instances", len(hosts))
 	}
-	must(c.DeleteService(cx, &ecs.DeleteServiceInput{Cluster: aws.String("dmn"), Service: aws.String("logs")}))(t)
+	testkit.Must(c.DeleteService(cx, &ecs.DeleteServiceInput{Cluster: aws.String("dmn"), Service: aws.String("logs")}))(t)
 	waitService(t, c, "dmn", "logs", 30*time.Second, func(s types.Service) bool { return aws.ToString(s.Status) == "INACTIVE" }, nil)
 }
 
@@ -441,7 +442,7 @@ func TestService_Fargate(t *testing.T) {
 	c := defaultClient(m)
 	cx := context.Background()
 	td := fargateSetup(t, c, "fgs", "fgweb", "busybox")
-	must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("fgs"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td),
+	testkit.Must(c.CreateService(cx, &ecs.CreateServiceInput{Cluster: aws.String("fgs"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td),
 		DesiredCount: aws.Int32(3), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: subnets()}))(t)
 	s := waitService(t, c, "fgs", "web", 60*time.Second, stable, nil)
 	if s.LaunchType != types.LaunchTypeFargate || aws.ToString(s.PlatformVersion) != "LATEST" {

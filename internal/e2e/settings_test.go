@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/berth-dev/berth/internal/testkit"
 	"slices"
 	"testing"
 
@@ -36,7 +37,7 @@ func listSettings(t *testing.T, c *ecs.Client, in ecs.ListAccountSettingsInput) 
 	p := ecs.NewListAccountSettingsPaginator(c, &in)
 	var out []types.Setting
 	for p.HasMorePages() {
-		page := must(p.NextPage(ctx(t)))(t)
+		page := testkit.Must(p.NextPage(ctx(t)))(t)
 		if in.MaxResults != 0 && len(page.Settings) > int(in.MaxResults) {
 			t.Fatalf("page of %d with maxResults %d", len(page.Settings), in.MaxResults)
 		}
@@ -66,7 +67,7 @@ func TestAccountSettings(t *testing.T) {
 
 	t.Run("PutAndList", func(t *testing.T) {
 		c := accountClient(m, "200000000001")
-		out := must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{
+		out := testkit.Must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{
 			Name: types.SettingNameContainerInsights, Value: aws.String("enabled"),
 		}))(t)
 		s := out.Setting
@@ -79,7 +80,7 @@ func TestAccountSettings(t *testing.T) {
 			t.Fatalf("listed %+v", got)
 		}
 		// Overwrite.
-		must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameContainerInsights, Value: aws.String("enhanced")}))(t)
+		testkit.Must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameContainerInsights, Value: aws.String("enhanced")}))(t)
 		got = listSettings(t, c, ecs.ListAccountSettingsInput{})
 		if len(got) != 1 || aws.ToString(got[0].Value) != "enhanced" {
 			t.Fatalf("after overwrite %+v", got)
@@ -102,7 +103,7 @@ func TestAccountSettings(t *testing.T) {
 		if len(listSettings(t, c, ecs.ListAccountSettingsInput{})) != 0 {
 			t.Fatal("without effectiveSettings only explicitly set settings are listed")
 		}
-		must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameAwsvpcTrunking, Value: aws.String("enabled")}))(t)
+		testkit.Must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameAwsvpcTrunking, Value: aws.String("enabled")}))(t)
 		got = listSettings(t, c, ecs.ListAccountSettingsInput{EffectiveSettings: true})
 		if s := settingOf(t, got, types.SettingNameAwsvpcTrunking); aws.ToString(s.Value) != "enabled" || s.Type != types.SettingTypeUser {
 			t.Fatalf("awsvpcTrunking %+v", s)
@@ -122,7 +123,7 @@ func TestAccountSettings(t *testing.T) {
 				}
 			}
 		}
-		first := must(c.ListAccountSettings(ctx(t), &ecs.ListAccountSettingsInput{EffectiveSettings: true}))(t)
+		first := testkit.Must(c.ListAccountSettings(ctx(t), &ecs.ListAccountSettingsInput{EffectiveSettings: true}))(t)
 		if len(first.Settings) != 10 || first.NextToken == nil {
 			t.Fatalf("default page: %d settings, next %v", len(first.Settings), first.NextToken)
 		}
@@ -135,7 +136,7 @@ func TestAccountSettings(t *testing.T) {
 
 	t.Run("Filters", func(t *testing.T) {
 		c := accountClient(m, "200000000004")
-		must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameFargateFipsMode, Value: aws.String("enabled")}))(t)
+		testkit.Must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameFargateFipsMode, Value: aws.String("enabled")}))(t)
 		got := listSettings(t, c, ecs.ListAccountSettingsInput{EffectiveSettings: true, Name: types.SettingNameFargateFipsMode})
 		if len(got) != 1 || aws.ToString(got[0].Value) != "enabled" {
 			t.Fatalf("name filter %+v", got)
@@ -160,7 +161,7 @@ func TestAccountSettings(t *testing.T) {
 		const acct = "200000000005"
 		c := accountClient(m, acct)
 		user := "arn:aws:iam::" + acct + ":user/alice"
-		out := must(c.PutAccountSettingDefault(ctx(t), &ecs.PutAccountSettingDefaultInput{
+		out := testkit.Must(c.PutAccountSettingDefault(ctx(t), &ecs.PutAccountSettingDefaultInput{
 			Name: types.SettingNameContainerInsights, Value: aws.String("enabled"),
 		}))(t)
 		if aws.ToString(out.Setting.PrincipalArn) != rootOf(acct) || aws.ToString(out.Setting.Value) != "enabled" {
@@ -174,7 +175,7 @@ func TestAccountSettings(t *testing.T) {
 			t.Fatalf("user's own settings %+v", got)
 		}
 		// The user's own value wins; deleting it restores the default.
-		put := must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{
+		put := testkit.Must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{
 			Name: types.SettingNameContainerInsights, Value: aws.String("disabled"), PrincipalArn: aws.String(user),
 		}))(t)
 		if aws.ToString(put.Setting.PrincipalArn) != user {
@@ -189,7 +190,7 @@ func TestAccountSettings(t *testing.T) {
 		if aws.ToString(got[0].Value) != "enabled" {
 			t.Fatalf("root's setting %+v", got)
 		}
-		del := must(c.DeleteAccountSetting(ctx(t), &ecs.DeleteAccountSettingInput{
+		del := testkit.Must(c.DeleteAccountSetting(ctx(t), &ecs.DeleteAccountSettingInput{
 			Name: types.SettingNameContainerInsights, PrincipalArn: aws.String(user),
 		}))(t)
 		if aws.ToString(del.Setting.Value) != "disabled" || aws.ToString(del.Setting.PrincipalArn) != user {
@@ -200,7 +201,7 @@ func TestAccountSettings(t *testing.T) {
 			t.Fatalf("after delete, user's effective setting %+v", got)
 		}
 		// Deleting a setting that is not set answers with name and principal.
-		del = must(c.DeleteAccountSetting(ctx(t), &ecs.DeleteAccountSettingInput{
+		del = testkit.Must(c.DeleteAccountSetting(ctx(t), &ecs.DeleteAccountSettingInput{
 			Name: types.SettingNameContainerInsights, PrincipalArn: aws.String(user),
 		}))(t)
 		if del.Setting.Name != types.SettingNameContainerInsights || aws.ToString(del.Setting.PrincipalArn) != user {
@@ -217,7 +218,7 @@ func TestAccountSettings(t *testing.T) {
 			"arn:aws:iam::" + acct + ":role/deployer",
 			rootOf(acct),
 		} {
-			out := must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{
+			out := testkit.Must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{
 				Name: types.SettingNameAwsvpcTrunking, Value: aws.String("enabled"), PrincipalArn: aws.String(ok),
 			}))(t)
 			if aws.ToString(out.Setting.PrincipalArn) != ok {
@@ -245,8 +246,8 @@ func TestAccountSettings(t *testing.T) {
 	t.Run("LongArnFormats", func(t *testing.T) {
 		c := accountClient(m, "200000000007")
 		for _, name := range []types.SettingName{types.SettingNameServiceLongArnFormat, types.SettingNameTaskLongArnFormat, types.SettingNameContainerInstanceLongArnFormat} {
-			must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: name, Value: aws.String("enabled")}))(t)
-			must(c.PutAccountSettingDefault(ctx(t), &ecs.PutAccountSettingDefaultInput{Name: name, Value: aws.String("enabled")}))(t)
+			testkit.Must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: name, Value: aws.String("enabled")}))(t)
+			testkit.Must(c.PutAccountSettingDefault(ctx(t), &ecs.PutAccountSettingDefaultInput{Name: name, Value: aws.String("enabled")}))(t)
 			_, err := c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: name, Value: aws.String("disabled")})
 			wantErr[*types.InvalidParameterException](t, err)
 			_, err = c.PutAccountSettingDefault(ctx(t), &ecs.PutAccountSettingDefaultInput{Name: name, Value: aws.String("disabled")})
@@ -277,7 +278,7 @@ func TestAccountSettings(t *testing.T) {
 			wantErr[*types.InvalidParameterException](t, err)
 		}
 		for _, v := range []string{"0", "7", "14"} {
-			must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameFargateTaskRetirementWaitPeriod, Value: aws.String(v)}))(t)
+			testkit.Must(c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameFargateTaskRetirementWaitPeriod, Value: aws.String(v)}))(t)
 		}
 		_, err := c.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameContainerInsights}, skipValidation)
 		wantErr[*types.InvalidParameterException](t, err)
@@ -289,8 +290,8 @@ func TestAccountSettings(t *testing.T) {
 
 	t.Run("AccountsAreSeparate", func(t *testing.T) {
 		a, b := accountClient(m, "200000000009"), accountClient(m, "200000000010")
-		must(a.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameAwsvpcTrunking, Value: aws.String("enabled")}))(t)
-		must(a.PutAccountSettingDefault(ctx(t), &ecs.PutAccountSettingDefaultInput{Name: types.SettingNameFargateFipsMode, Value: aws.String("enabled")}))(t)
+		testkit.Must(a.PutAccountSetting(ctx(t), &ecs.PutAccountSettingInput{Name: types.SettingNameAwsvpcTrunking, Value: aws.String("enabled")}))(t)
+		testkit.Must(a.PutAccountSettingDefault(ctx(t), &ecs.PutAccountSettingDefaultInput{Name: types.SettingNameFargateFipsMode, Value: aws.String("enabled")}))(t)
 		got := listSettings(t, b, ecs.ListAccountSettingsInput{EffectiveSettings: true})
 		for _, s := range got {
 			if s.Type != types.SettingTypeAwsManaged {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/berth-dev/berth/internal/fleet"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // retryUntil calls f until it returns nil, failing t after timeout.
@@ -37,19 +38,19 @@ func TestSpotInterruption_ServiceReplaces(t *testing.T) {
 	t.Parallel()
 	m := startSpotServer(t, fleet.Spot{Warning: time.Second}, "", "")
 	c := defaultClient(m)
-	must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("spotsvc"), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t)
+	testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("spotsvc"), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t)
 	td := spotTaskDef(t, c, "spot-svc", false)
-	must(c.CreateService(ctx(t), &ecs.CreateServiceInput{
+	testkit.Must(c.CreateService(ctx(t), &ecs.CreateServiceInput{
 		Cluster: aws.String("spotsvc"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(2),
 		NetworkConfiguration:     subnets(),
 		CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE_SPOT"), Weight: 1}},
 	}))(t)
 	running := func() ([]string, error) {
-		l := must(c.ListTasks(ctx(t), &ecs.ListTasksInput{Cluster: aws.String("spotsvc"), ServiceName: aws.String("web")}))(t)
+		l := testkit.Must(c.ListTasks(ctx(t), &ecs.ListTasksInput{Cluster: aws.String("spotsvc"), ServiceName: aws.String("web")}))(t)
 		if len(l.TaskArns) == 0 {
 			return nil, fmt.Errorf("no tasks")
 		}
-		d := must(c.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String("spotsvc"), Tasks: l.TaskArns}))(t)
+		d := testkit.Must(c.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String("spotsvc"), Tasks: l.TaskArns}))(t)
 		var out []string
 		for _, tk := range d.Tasks {
 			if aws.ToString(tk.LastStatus) == "RUNNING" && aws.ToString(tk.DesiredStatus) == "RUNNING" {
@@ -85,7 +86,7 @@ func TestSpotInterruption_ServiceReplaces(t *testing.T) {
 		if slices.Contains(after, before[0]) || !slices.Contains(after, before[1]) {
 			return fmt.Errorf("tasks %v (before %v)", after, before)
 		}
-		s := must(c.DescribeServices(ctx(t), &ecs.DescribeServicesInput{Cluster: aws.String("spotsvc"), Services: []string{"web"}}))(t)
+		s := testkit.Must(c.DescribeServices(ctx(t), &ecs.DescribeServicesInput{Cluster: aws.String("spotsvc"), Services: []string{"web"}}))(t)
 		if sv := s.Services[0]; sv.RunningCount != 2 || sv.PendingCount != 0 {
 			return fmt.Errorf("service running %d pending %d", sv.RunningCount, sv.PendingCount)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/fleet"
 	"github.com/berth-dev/berth/internal/server"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // startSpotServer is startServer (simulated Fargate fleet) with the
@@ -96,7 +97,7 @@ func spotTaskDef(t *testing.T, c *ecs.Client, family string, ignoreSigterm bool)
 		cd.Environment = []types.KeyValuePair{{Name: aws.String("BERTH_SIM_IGNORE_SIGTERM"), Value: aws.String("1")}}
 		cd.StopTimeout = aws.Int32(120)
 	}
-	td := must(c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
+	td := testkit.Must(c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String(family), Cpu: aws.String("256"), Memory: aws.String("512"),
 		NetworkMode: types.NetworkModeAwsvpc, RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
 		ContainerDefinitions: []types.ContainerDefinition{cd},
@@ -107,7 +108,7 @@ func spotTaskDef(t *testing.T, c *ecs.Client, family string, ignoreSigterm bool)
 // runOn runs one task of td on a Fargate capacity provider and returns its ARN.
 func runOn(t *testing.T, c *ecs.Client, cluster, td, provider string) string {
 	t.Helper()
-	out := must(c.RunTask(ctx(t), &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(td), NetworkConfiguration: subnets(),
+	out := testkit.Must(c.RunTask(ctx(t), &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(td), NetworkConfiguration: subnets(),
 		CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String(provider), Weight: 1}}}))(t)
 	if len(out.Tasks) != 1 {
 		t.Fatalf("RunTask on %s: %+v", provider, out.Failures)
@@ -133,7 +134,7 @@ func TestSpotInterruption_Endpoint(t *testing.T) {
 	t.Parallel()
 	m := startSpotServer(t, fleet.Spot{Warning: time.Second}, "", "")
 	c := defaultClient(m)
-	must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("spot"), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t)
+	testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("spot"), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t)
 	web := spotTaskDef(t, c, "spot-web", false)
 	stubborn := spotTaskDef(t, c, "spot-stubborn", true)
 
@@ -200,7 +201,7 @@ func TestSpotInterruption_Endpoint(t *testing.T) {
 		}
 	})
 
-	d := must(c.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String("spot"), Tasks: []string{onDemand}}))(t)
+	d := testkit.Must(c.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String("spot"), Tasks: []string{onDemand}}))(t)
 	if tk := d.Tasks[0]; aws.ToString(tk.LastStatus) != "RUNNING" || aws.ToString(tk.DesiredStatus) != "RUNNING" || tk.StopCode != "" {
 		t.Fatalf("FARGATE task: lastStatus %s desiredStatus %s stopCode %q", aws.ToString(tk.LastStatus), aws.ToString(tk.DesiredStatus), tk.StopCode)
 	}
@@ -213,7 +214,7 @@ func TestSpotInterruption_Rate(t *testing.T) {
 	t.Parallel()
 	m := startSpotServer(t, fleet.Spot{Warning: time.Second, Rate: 1e9, Interval: 50 * time.Millisecond, Seed: 1}, "", "")
 	c := defaultClient(m)
-	must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("rate"), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t)
+	testkit.Must(c.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("rate"), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t)
 	web := spotTaskDef(t, c, "rate-web", false)
 	onDemand := runOn(t, c, "rate", web, "FARGATE")
 	waitTask(t, c, "rate", onDemand, true)
@@ -225,7 +226,7 @@ func TestSpotInterruption_Rate(t *testing.T) {
 			t.Fatalf("task %s stopped without running: only RUNNING tasks are interrupted", arn)
 		}
 	}
-	d := must(c.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String("rate"), Tasks: []string{onDemand}}))(t)
+	d := testkit.Must(c.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String("rate"), Tasks: []string{onDemand}}))(t)
 	if tk := d.Tasks[0]; aws.ToString(tk.LastStatus) != "RUNNING" || aws.ToString(tk.DesiredStatus) != "RUNNING" {
 		t.Fatalf("FARGATE task: lastStatus %s desiredStatus %s stopCode %q", aws.ToString(tk.LastStatus), aws.ToString(tk.DesiredStatus), tk.StopCode)
 	}
@@ -237,7 +238,7 @@ func TestSpotInterruption_Auth(t *testing.T) {
 	t.Parallel()
 	m := startSpotServer(t, fleet.Spot{}, api.AuthSigV4, writeCredentials(t))
 	a := client(m, "AKIDTEAMA", "secretA", "us-east-1")
-	must(a.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("auth"), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t)
+	testkit.Must(a.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String("auth"), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"}}))(t)
 
 	if status, out := interruptSpot(t, m, "", "", map[string]any{"cluster": "auth"}); status != http.StatusForbidden || out.Type != "MissingAuthenticationTokenException" {
 		t.Fatalf("unsigned: status %d, answer %+v", status, out)

@@ -7,12 +7,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // listTags returns a resource's tags as a map.
 func listTags(t *testing.T, c *ecs.Client, arn string) map[string]string {
 	t.Helper()
-	out := must(c.ListTagsForResource(ctx(t), &ecs.ListTagsForResourceInput{ResourceArn: aws.String(arn)}))(t)
+	out := testkit.Must(c.ListTagsForResource(ctx(t), &ecs.ListTagsForResourceInput{ResourceArn: aws.String(arn)}))(t)
 	if out.Tags == nil {
 		t.Fatalf("%s: tags should be [] when empty", arn)
 	}
@@ -40,15 +42,15 @@ func TestTags(t *testing.T) {
 				}
 			})
 			t.Run("TagMerges", func(t *testing.T) {
-				must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags("a", "1", "b", "2")}))(t)
-				must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags("b", "20", "c", "")}))(t)
+				testkit.Must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags("a", "1", "b", "2")}))(t)
+				testkit.Must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags("b", "20", "c", "")}))(t)
 				got := listTags(t, c, arn)
 				if len(got) != 3 || got["a"] != "1" || got["b"] != "20" || got["c"] != "" {
 					t.Fatalf("%v", got)
 				}
 			})
 			t.Run("UntagRemovesAndIgnoresMissing", func(t *testing.T) {
-				must(c.UntagResource(ctx(t), &ecs.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"a", "never"}}))(t)
+				testkit.Must(c.UntagResource(ctx(t), &ecs.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"a", "never"}}))(t)
 				got := listTags(t, c, arn)
 				if len(got) != 2 || got["b"] != "20" {
 					t.Fatalf("%v", got)
@@ -77,9 +79,9 @@ func TestTags(t *testing.T) {
 					many = append(many, tags(fmt.Sprintf("k%02d", i), "v")...)
 				}
 				// 2 existing + 48 = 50: allowed.
-				must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: many}))(t)
+				testkit.Must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: many}))(t)
 				// Overwriting existing keys does not count.
-				must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags("k00", "w")}))(t)
+				testkit.Must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags("k00", "w")}))(t)
 				_, err := c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags("one-more", "v")})
 				wantErr[*types.LimitExceededException](t, err)
 				if got := listTags(t, c, arn); len(got) != 50 || got["k00"] != "w" {
@@ -94,13 +96,13 @@ func TestTags(t *testing.T) {
 		if tagMap(t, cl.Tags)["b"] != "20" {
 			t.Fatalf("cluster tags %+v", cl.Tags)
 		}
-		d := must(c.DescribeTaskDefinition(ctx(t), &ecs.DescribeTaskDefinitionInput{
+		d := testkit.Must(c.DescribeTaskDefinition(ctx(t), &ecs.DescribeTaskDefinitionInput{
 			TaskDefinition: aws.String("tagtd:1"), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
 		}))(t)
 		if tagMap(t, d.Tags)["b"] != "20" {
 			t.Fatalf("task definition tags %+v", d.Tags)
 		}
-		cp := must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{
+		cp := testkit.Must(c.DescribeCapacityProviders(ctx(t), &ecs.DescribeCapacityProvidersInput{
 			CapacityProviders: []string{"tagcp"}, Include: []types.CapacityProviderField{types.CapacityProviderFieldTags},
 		}))(t)
 		if tagMap(t, cp.CapacityProviders[0].Tags)["b"] != "20" {
@@ -131,7 +133,7 @@ func TestTags(t *testing.T) {
 
 	t.Run("ErrInactiveCluster", func(t *testing.T) {
 		createCluster(t, c, "tag-dead")
-		must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(clusterARN("tag-dead")), Tags: tags("k", "v")}))(t)
+		testkit.Must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(clusterARN("tag-dead")), Tags: tags("k", "v")}))(t)
 		deleteCluster(t, c, "tag-dead")
 		_, err := c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(clusterARN("tag-dead")), Tags: tags("k", "v")})
 		wantErr[*types.InvalidParameterException](t, err)
@@ -146,7 +148,7 @@ func TestTags(t *testing.T) {
 
 	t.Run("DeletedCapacityProvider", func(t *testing.T) {
 		createASGProvider(t, c, "tag-cp-gone", false)
-		must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("tag-cp-gone")}))(t)
+		testkit.Must(c.DeleteCapacityProvider(ctx(t), &ecs.DeleteCapacityProviderInput{CapacityProvider: aws.String("tag-cp-gone")}))(t)
 		_, err := c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(cpARN("tag-cp-gone")), Tags: tags("k", "v")})
 		wantErr[*types.ResourceNotFoundException](t, err)
 		_, err = c.ListTagsForResource(ctx(t), &ecs.ListTagsForResourceInput{ResourceArn: aws.String(cpARN("tag-cp-gone"))})
@@ -155,12 +157,12 @@ func TestTags(t *testing.T) {
 
 	t.Run("InactiveTaskDefinitionKeepsTags", func(t *testing.T) {
 		registerTD(t, c, "tag-old")
-		must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(tdARN("tag-old", 1)), Tags: tags("k", "v")}))(t)
+		testkit.Must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(tdARN("tag-old", 1)), Tags: tags("k", "v")}))(t)
 		deregisterTD(t, c, "tag-old:1")
 		if got := listTags(t, c, tdARN("tag-old", 1)); got["k"] != "v" {
 			t.Fatalf("%v", got)
 		}
-		must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(tdARN("tag-old", 1)), Tags: tags("k2", "v")}))(t)
+		testkit.Must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(tdARN("tag-old", 1)), Tags: tags("k2", "v")}))(t)
 	})
 
 	t.Run("ErrShortServiceArn", func(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 const msgTaskDefNotFound = "Unable to describe task definition."
@@ -31,7 +33,7 @@ func webContainer() types.ContainerDefinition {
 // registerTD registers a minimal task definition of family and returns it.
 func registerTD(t *testing.T, c *ecs.Client, family string) *types.TaskDefinition {
 	t.Helper()
-	out := must(c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
+	out := testkit.Must(c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
 		Family:               aws.String(family),
 		ContainerDefinitions: []types.ContainerDefinition{webContainer()},
 	}))(t)
@@ -40,12 +42,12 @@ func registerTD(t *testing.T, c *ecs.Client, family string) *types.TaskDefinitio
 
 func deregisterTD(t *testing.T, c *ecs.Client, ref string) *types.TaskDefinition {
 	t.Helper()
-	return must(c.DeregisterTaskDefinition(ctx(t), &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(ref)}))(t).TaskDefinition
+	return testkit.Must(c.DeregisterTaskDefinition(ctx(t), &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(ref)}))(t).TaskDefinition
 }
 
 func describeTD(t *testing.T, c *ecs.Client, ref string) *types.TaskDefinition {
 	t.Helper()
-	return must(c.DescribeTaskDefinition(ctx(t), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ref)}))(t).TaskDefinition
+	return testkit.Must(c.DescribeTaskDefinition(ctx(t), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ref)}))(t).TaskDefinition
 }
 
 func TestRegisterTaskDefinition(t *testing.T) {
@@ -55,7 +57,7 @@ func TestRegisterTaskDefinition(t *testing.T) {
 
 	t.Run("RoundTripWithDefaults", func(t *testing.T) {
 		before := time.Now().Add(-time.Second)
-		out := must(c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
+		out := testkit.Must(c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
 			Family:               aws.String("web"),
 			ContainerDefinitions: []types.ContainerDefinition{webContainer()},
 		}))(t)
@@ -118,7 +120,7 @@ func TestRegisterTaskDefinition(t *testing.T) {
 	})
 
 	t.Run("AwsvpcHostPort", func(t *testing.T) {
-		out := must(c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
+		out := testkit.Must(c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
 			Family:               aws.String("vpc"),
 			NetworkMode:          types.NetworkModeAwsvpc,
 			ContainerDefinitions: []types.ContainerDefinition{webContainer()},
@@ -141,7 +143,7 @@ func TestRegisterTaskDefinition(t *testing.T) {
 			}
 		}
 		deregisterTD(t, c, "revs:3")
-		must(c.DeleteTaskDefinitions(ctx(t), &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{"revs:3"}}))(t)
+		testkit.Must(c.DeleteTaskDefinitions(ctx(t), &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{"revs:3"}}))(t)
 		if td := registerTD(t, c, "revs"); td.Revision != 4 {
 			t.Fatalf("after deleting revision 3, the next is %d, want 4", td.Revision)
 		}
@@ -179,7 +181,7 @@ func TestRegisterTaskDefinition(t *testing.T) {
 			wantMsg(t, err, "No Fargate configuration exists for given values.")
 		}
 		for _, pair := range [][2]string{{"256", "512"}, {"256", "2048"}, {"512", "4096"}, {"1024", "8192"}, {"4096", "30720"}, {"16384", "122880"}} {
-			out := must(reg(types.NetworkModeAwsvpc, aws.String(pair[0]), aws.String(pair[1])))(t)
+			out := testkit.Must(reg(types.NetworkModeAwsvpc, aws.String(pair[0]), aws.String(pair[1])))(t)
 			td := out.TaskDefinition
 			if aws.ToString(td.Cpu) != pair[0] || aws.ToString(td.Memory) != pair[1] {
 				t.Fatalf("cpu %s memory %s", aws.ToString(td.Cpu), aws.ToString(td.Memory))
@@ -189,7 +191,7 @@ func TestRegisterTaskDefinition(t *testing.T) {
 			}
 		}
 		// The vCPU and GB forms are normalised to units and MiB.
-		out := must(reg(types.NetworkModeAwsvpc, aws.String("1 vCPU"), aws.String("2 GB")))(t)
+		out := testkit.Must(reg(types.NetworkModeAwsvpc, aws.String("1 vCPU"), aws.String("2 GB")))(t)
 		if aws.ToString(out.TaskDefinition.Cpu) != "1024" || aws.ToString(out.TaskDefinition.Memory) != "2048" {
 			t.Fatalf("normalised cpu %s memory %s", aws.ToString(out.TaskDefinition.Cpu), aws.ToString(out.TaskDefinition.Memory))
 		}
@@ -241,7 +243,7 @@ func TestRegisterTaskDefinition(t *testing.T) {
 	})
 
 	t.Run("Tags", func(t *testing.T) {
-		out := must(c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
+		out := testkit.Must(c.RegisterTaskDefinition(ctx(t), &ecs.RegisterTaskDefinitionInput{
 			Family:               aws.String("tagged"),
 			ContainerDefinitions: []types.ContainerDefinition{webContainer()},
 			Tags:                 tags("team", "blue"),
@@ -249,17 +251,17 @@ func TestRegisterTaskDefinition(t *testing.T) {
 		if tagMap(t, out.Tags)["team"] != "blue" {
 			t.Fatalf("register tags %+v", out.Tags)
 		}
-		d := must(c.DescribeTaskDefinition(ctx(t), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("tagged")}))(t)
+		d := testkit.Must(c.DescribeTaskDefinition(ctx(t), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("tagged")}))(t)
 		if d.Tags != nil {
 			t.Fatalf("tags without include: %+v", d.Tags)
 		}
-		d = must(c.DescribeTaskDefinition(ctx(t), &ecs.DescribeTaskDefinitionInput{
+		d = testkit.Must(c.DescribeTaskDefinition(ctx(t), &ecs.DescribeTaskDefinitionInput{
 			TaskDefinition: aws.String("tagged"), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
 		}))(t)
 		if tagMap(t, d.Tags)["team"] != "blue" {
 			t.Fatalf("tags with include: %+v", d.Tags)
 		}
-		d = must(c.DescribeTaskDefinition(ctx(t), &ecs.DescribeTaskDefinitionInput{
+		d = testkit.Must(c.DescribeTaskDefinition(ctx(t), &ecs.DescribeTaskDefinitionInput{
 			TaskDefinition: aws.String("web:1"), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
 		}))(t)
 		if d.Tags == nil || len(d.Tags) != 0 {
@@ -281,7 +283,7 @@ func TestRegisterTaskDefinition(t *testing.T) {
 			Tags:                 many,
 		})
 		wantErr[*types.InvalidParameterException](t, err)
-		out2 := must(c.ListTaskDefinitionFamilies(ctx(t), &ecs.ListTaskDefinitionFamiliesInput{FamilyPrefix: aws.String("badtags")}))(t)
+		out2 := testkit.Must(c.ListTaskDefinitionFamilies(ctx(t), &ecs.ListTaskDefinitionFamiliesInput{FamilyPrefix: aws.String("badtags")}))(t)
 		if len(out2.Families) != 0 {
 			t.Fatal("a refused registration created a family")
 		}
@@ -355,7 +357,7 @@ func TestListTaskDefinitions(t *testing.T) {
 		p := ecs.NewListTaskDefinitionsPaginator(c, &in)
 		var got []string
 		for p.HasMorePages() {
-			got = append(got, must(p.NextPage(ctx(t)))(t).TaskDefinitionArns...)
+			got = append(got, testkit.Must(p.NextPage(ctx(t)))(t).TaskDefinitionArns...)
 			if len(got) > 100 {
 				t.Fatal("paginator does not terminate")
 			}
@@ -365,7 +367,7 @@ func TestListTaskDefinitions(t *testing.T) {
 
 	t.Run("DefaultActiveAscending", func(t *testing.T) {
 		want := []string{tdARN("web", 1), tdARN("web", 3), tdARN("webapp", 1), tdARN("webapp", 2)}
-		got := must(c.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{}))(t).TaskDefinitionArns
+		got := testkit.Must(c.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{}))(t).TaskDefinitionArns
 		if !slices.Equal(got, want) {
 			t.Fatalf("got %v, want %v", got, want)
 		}
@@ -424,14 +426,14 @@ func TestListTaskDefinitionFamilies(t *testing.T) {
 	deregisterTD(t, c, "api:1")
 	deregisterTD(t, c, "webapp:1") // webapp:2 is still ACTIVE
 	deregisterTD(t, c, "worker:1")
-	must(c.DeleteTaskDefinitions(ctx(t), &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{"worker:1"}}))(t)
+	testkit.Must(c.DeleteTaskDefinitions(ctx(t), &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{"worker:1"}}))(t)
 
 	list := func(t *testing.T, in ecs.ListTaskDefinitionFamiliesInput) []string {
 		t.Helper()
 		p := ecs.NewListTaskDefinitionFamiliesPaginator(c, &in)
 		var got []string
 		for p.HasMorePages() {
-			got = append(got, must(p.NextPage(ctx(t)))(t).Families...)
+			got = append(got, testkit.Must(p.NextPage(ctx(t)))(t).Families...)
 			if len(got) > 100 {
 				t.Fatal("paginator does not terminate")
 			}
@@ -521,7 +523,7 @@ func TestDeleteTaskDefinitions(t *testing.T) {
 	deregisterTD(t, c, "del:2")
 
 	t.Run("Outcomes", func(t *testing.T) {
-		out := must(c.DeleteTaskDefinitions(ctx(t), &ecs.DeleteTaskDefinitionsInput{
+		out := testkit.Must(c.DeleteTaskDefinitions(ctx(t), &ecs.DeleteTaskDefinitionsInput{
 			TaskDefinitions: []string{"del:1", tdARN("del", 2), "del:9", "del"},
 		}))(t)
 		if len(out.TaskDefinitions) != 1 {
@@ -548,16 +550,16 @@ func TestDeleteTaskDefinitions(t *testing.T) {
 		if d.Status != types.TaskDefinitionStatusDeleteInProgress {
 			t.Fatalf("described %s", d.Status)
 		}
-		got := must(c.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{Status: types.TaskDefinitionStatusDeleteInProgress}))(t).TaskDefinitionArns
+		got := testkit.Must(c.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{Status: types.TaskDefinitionStatusDeleteInProgress}))(t).TaskDefinitionArns
 		if !slices.Equal(got, []string{tdARN("del", 2)}) {
 			t.Fatalf("DELETE_IN_PROGRESS list %v", got)
 		}
-		got = must(c.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{Status: types.TaskDefinitionStatusInactive}))(t).TaskDefinitionArns
+		got = testkit.Must(c.ListTaskDefinitions(ctx(t), &ecs.ListTaskDefinitionsInput{Status: types.TaskDefinitionStatusInactive}))(t).TaskDefinitionArns
 		if len(got) != 0 {
 			t.Fatalf("INACTIVE list %v", got)
 		}
 		// Deleting it again keeps it DELETE_IN_PROGRESS.
-		out = must(c.DeleteTaskDefinitions(ctx(t), &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{"del:2"}}))(t)
+		out = testkit.Must(c.DeleteTaskDefinitions(ctx(t), &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{"del:2"}}))(t)
 		if len(out.TaskDefinitions) != 1 || out.TaskDefinitions[0].Status != types.TaskDefinitionStatusDeleteInProgress {
 			t.Fatalf("second delete %+v failures %+v", out.TaskDefinitions, out.Failures)
 		}
@@ -597,8 +599,8 @@ func TestTaskDefinitionTimestampsStable(t *testing.T) {
 		deregistered[rev] = *deregisterTD(t, c, fmt.Sprintf("stamps:%d", rev)).DeregisteredAt
 	}
 	for rev := 1; rev <= n; rev += 4 {
-		must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(tdARN("stamps", rev)), Tags: tags("k", "v")}))(t)
-		must(c.DeleteTaskDefinitions(ctx(t), &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{fmt.Sprintf("stamps:%d", rev)}}))(t)
+		testkit.Must(c.TagResource(ctx(t), &ecs.TagResourceInput{ResourceArn: aws.String(tdARN("stamps", rev)), Tags: tags("k", "v")}))(t)
+		testkit.Must(c.DeleteTaskDefinitions(ctx(t), &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{fmt.Sprintf("stamps:%d", rev)}}))(t)
 	}
 	var drift []string
 	check := func(when string, c *ecs.Client) {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/berth-dev/berth/internal/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -19,17 +20,17 @@ func TestTelemetryHealth(t *testing.T) {
 	const account = "410000000002"
 	c := accountClient(m, account)
 	cx := ctx(t)
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("tcs")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("tcs")}))(t)
 	arn := aws.ToString(registerInstance(t, c, "tcs").ContainerInstanceArn)
-	must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
+	testkit.Must(c.RegisterTaskDefinition(cx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("tcs-web"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("nginx"), Memory: aws.Int32(64),
 			HealthCheck: &types.HealthCheck{Command: []string{"CMD", "true"}}}},
 	}))(t)
-	ep := must(c.DiscoverPollEndpoint(cx, &ecs.DiscoverPollEndpointInput{Cluster: aws.String("tcs")}))(t)
+	ep := testkit.Must(c.DiscoverPollEndpoint(cx, &ecs.DiscoverPollEndpointInput{Cluster: aws.String("tcs")}))(t)
 	dialAgentAs(t, aws.ToString(ep.Endpoint), "tcs", arn, account)
 	waitConnected(t, c, "tcs", arn, true)
-	taskARN := aws.ToString(must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("tcs"), TaskDefinition: aws.String("tcs-web")}))(t).Tasks[0].TaskArn)
+	taskARN := aws.ToString(testkit.Must(c.RunTask(cx, &ecs.RunTaskInput{Cluster: aws.String("tcs"), TaskDefinition: aws.String("tcs-web")}))(t).Tasks[0].TaskArn)
 
 	url := acs.TelemetryURL("ws"+strings.TrimPrefix(aws.ToString(ep.TelemetryEndpoint), "http"), acs.TelemetryParams{Cluster: "tcs", ContainerInstance: arn, AgentVersion: "1.90.0"})
 	tcs, err := acs.DialTelemetry(cx, url, signedHeader(t, url, account))
@@ -46,7 +47,7 @@ func TestTelemetryHealth(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		d := must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("tcs"), Tasks: []string{taskARN}}))(t)
+		d := testkit.Must(c.DescribeTasks(cx, &ecs.DescribeTasksInput{Cluster: aws.String("tcs"), Tasks: []string{taskARN}}))(t)
 		if d.Tasks[0].HealthStatus == types.HealthStatusHealthy && d.Tasks[0].Containers[0].HealthStatus == types.HealthStatusHealthy {
 			return
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/runtime/sim"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 const waiterScript = `
@@ -39,7 +40,7 @@ func TestWaiters_Boto3(t *testing.T) {
 	m := startServer(t, options{})
 	c := defaultClient(m)
 	cx := ctx(t)
-	must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("waiters")}))(t)
+	testkit.Must(c.CreateCluster(cx, &ecs.CreateClusterInput{ClusterName: aws.String("waiters")}))(t)
 	dir := t.TempDir()
 	rt, err := sim.New(sim.Options{Seed: 1})
 	if err != nil {
@@ -60,9 +61,9 @@ func TestWaiters_Boto3(t *testing.T) {
 	})
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		l := must(c.ListContainerInstances(cx, &ecs.ListContainerInstancesInput{Cluster: aws.String("waiters")}))(t)
+		l := testkit.Must(c.ListContainerInstances(cx, &ecs.ListContainerInstancesInput{Cluster: aws.String("waiters")}))(t)
 		if len(l.ContainerInstanceArns) == 1 {
-			d := must(c.DescribeContainerInstances(cx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("waiters"), ContainerInstances: l.ContainerInstanceArns}))(t)
+			d := testkit.Must(c.DescribeContainerInstances(cx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("waiters"), ContainerInstances: l.ContainerInstanceArns}))(t)
 			if d.ContainerInstances[0].AgentConnected {
 				break
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/internal/leaktest"
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/store/bolt"
+	"github.com/berth-dev/berth/internal/testkit"
 	"github.com/berth-dev/berth/internal/wire"
 )
 
@@ -103,7 +104,7 @@ func runTask(t *testing.T, c *control.Control) string {
 func waitStatus(t *testing.T, c *control.Control, arn, want string) wire.Task {
 	t.Helper()
 	var task wire.Task
-	eventually(t, 20*time.Second, func() error {
+	testkit.Eventually(t, 20*time.Second, "", func() error {
 		d, err := c.DescribeTasks(testCtx(t), testNS, &wire.DescribeTasksRequest{Cluster: wire.Ptr("fg"), Tasks: []string{arn}})
 		if err != nil {
 			return err
@@ -115,21 +116,6 @@ func waitStatus(t *testing.T, c *control.Control, arn, want string) wire.Task {
 		return nil
 	})
 	return task
-}
-
-func eventually(t *testing.T, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func privateIP(task wire.Task) string {
@@ -211,7 +197,7 @@ func TestFleet_Sim(t *testing.T) {
 	if wire.Val(stopped.StopCode) != wire.TaskStopCodeUserInitiated || wire.Val(stopped.Attachments[0].Status) != "DELETED" {
 		t.Fatalf("stopped %+v", stopped)
 	}
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, "", func() error {
 		if ps := containers(t, f.rt, labelTask, a); len(ps) != 0 {
 			return fmt.Errorf("the stopped task's pause container remains: %+v", ps)
 		}

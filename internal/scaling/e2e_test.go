@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	asg "github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -24,6 +23,7 @@ import (
 	"github.com/berth-dev/berth/internal/autoscaling/inprocess"
 	"github.com/berth-dev/berth/internal/leaktest"
 	"github.com/berth-dev/berth/internal/server"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // TestMain fails the run when a goroutine of the controllers, the
@@ -69,36 +69,7 @@ type clients struct {
 }
 
 func newClients(m *server.Main) clients {
-	creds := credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")
-	return clients{
-		ecs: ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.URL()), Credentials: creds}),
-		asg: asg.New(asg.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.URL()), Credentials: creds}),
-	}
-}
-
-func must[T any](v T, err error) func(t testing.TB) T {
-	return func(t testing.TB) T {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("unexpected error: %v", err)
-		}
-		return v
-	}
-}
-
-func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return clients{ecs: testkit.ECS(m.URL()), asg: testkit.AutoScaling(m.URL())}
 }
 
 // setup creates cluster, an empty sim group of m5.xlarge (max 20, new
@@ -109,8 +80,8 @@ func eventually(t *testing.T, timeout time.Duration, what string, f func() error
 func setup(t *testing.T, c clients, cluster string) {
 	t.Helper()
 	ctx := t.Context()
-	must(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))(t)
-	must(c.asg.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
+	testkit.Must(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))(t)
+	testkit.Must(c.asg.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(cluster + "-hosts"), MinSize: aws.Int32(0), MaxSize: aws.Int32(20), DesiredCapacity: aws.Int32(0),
 		AvailabilityZones:                []string{"us-east-1a", "us-east-1b"},
 		LaunchTemplate:                   &asgtypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("berth-sim")},
@@ -120,8 +91,8 @@ func setup(t *testing.T, c clients, cluster string) {
 			{Key: aws.String(autoscaling.TagInstanceType), Value: aws.String("m5.xlarge")},
 		},
 	}))(t)
-	g := must(c.asg.DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{cluster + "-hosts"}}))(t)
-	must(c.ecs.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{
+	g := testkit.Must(c.asg.DescribeAutoScalingGroups(ctx, &asg.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{cluster + "-hosts"}}))(t)
+	testkit.Must(c.ecs.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{
 		Name: aws.String(cluster + "-cp"),
 		AutoScalingGroupProvider: &types.AutoScalingGroupProvider{
 			AutoScalingGroupArn: g.AutoScalingGroups[0].AutoScalingGroupARN,
@@ -131,11 +102,11 @@ func setup(t *testing.T, c clients, cluster string) {
 			ManagedTerminationProtection: types.ManagedTerminationProtectionEnabled,
 		},
 	}))(t)
-	must(c.ecs.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{
+	testkit.Must(c.ecs.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{
 		Cluster: aws.String(cluster), CapacityProviders: []string{cluster + "-cp"},
 		DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String(cluster + "-cp"), Weight: 1}},
 	}))(t)
-	must(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+	testkit.Must(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("app"),
 		ContainerDefinitions: []types.ContainerDefinition{{
 			Name: aws.String("app"), Image: aws.String("berth/app:1"), Cpu: 1024, Memory: aws.Int32(2048)}},
@@ -144,7 +115,7 @@ func setup(t *testing.T, c clients, cluster string) {
 
 func describeGroup(t *testing.T, c clients, name string) asgtypes.AutoScalingGroup {
 	t.Helper()
-	out := must(c.asg.DescribeAutoScalingGroups(t.Context(), &asg.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}}))(t)
+	out := testkit.Must(c.asg.DescribeAutoScalingGroups(t.Context(), &asg.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}}))(t)
 	if len(out.AutoScalingGroups) != 1 {
 		t.Fatalf("describe %s: %d groups", name, len(out.AutoScalingGroups))
 	}
@@ -187,11 +158,11 @@ func TestManagedScaling_ServiceOutAndIn(t *testing.T) {
 	setup(t, c, "svc")
 
 	start := time.Now()
-	must(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{
+	testkit.Must(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{
 		Cluster: aws.String("svc"), ServiceName: aws.String("web"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(40),
 	}))(t)
-	eventually(t, 90*time.Second, "40 running tasks on 10 instances", func() error {
-		s := must(c.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("svc"), Services: []string{"web"}}))(t)
+	testkit.Eventually(t, 90*time.Second, "40 running tasks on 10 instances", func() error {
+		s := testkit.Must(c.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("svc"), Services: []string{"web"}}))(t)
 		g := describeGroup(t, c, "svc-hosts")
 		if run := s.Services[0].RunningCount; run != 40 || len(g.Instances) != 10 {
 			return fmt.Errorf("%d running, %d instances (desired %d)", run, len(g.Instances), aws.ToInt32(g.DesiredCapacity))
@@ -210,7 +181,7 @@ func TestManagedScaling_ServiceOutAndIn(t *testing.T) {
 			t.Errorf("busy instance %s is not protected from scale-in", aws.ToString(in.InstanceId))
 		}
 	}
-	acts := must(c.asg.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("svc-hosts")}))(t)
+	acts := testkit.Must(c.asg.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("svc-hosts")}))(t)
 	launches := 0
 	for _, a := range acts.Activities {
 		if strings.HasPrefix(aws.ToString(a.Description), "Launching") {
@@ -224,17 +195,17 @@ func TestManagedScaling_ServiceOutAndIn(t *testing.T) {
 		t.Errorf("%d launches, want 10", launches)
 	}
 	// The metric is on the cluster's scaling attachment, at target.
-	cl := must(c.ecs.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"svc"}, Include: []types.ClusterField{types.ClusterFieldAttachments}}))(t)
+	cl := testkit.Must(c.ecs.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"svc"}, Include: []types.ClusterField{types.ClusterFieldAttachments}}))(t)
 	if got := detail(cl.Clusters[0].Attachments, "capacityProviderReservation"); got != "100" {
 		t.Errorf("capacityProviderReservation %q, want 100 (attachments %+v)", got, cl.Clusters[0].Attachments)
 	}
 
 	// Scale the service to 0 and sample while the group scales in: an
 	// instance leaving the group must have been empty when last seen.
-	must(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
+	testkit.Must(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("svc"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}))(t)
 	var prevBusy map[string]bool
 	prevIDs := map[string]bool{}
-	eventually(t, 90*time.Second, "the group scaled in to 0", func() error {
+	testkit.Eventually(t, 90*time.Second, "the group scaled in to 0", func() error {
 		busy, err := busyInstances(ctx, c, "svc")
 		if err != nil {
 			return err
@@ -256,16 +227,16 @@ func TestManagedScaling_ServiceOutAndIn(t *testing.T) {
 		return nil
 	})
 	// No task was stopped by an instance's termination.
-	stopped := must(c.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("svc"), DesiredStatus: types.DesiredStatusStopped}))(t)
+	stopped := testkit.Must(c.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("svc"), DesiredStatus: types.DesiredStatusStopped}))(t)
 	for i := 0; i < len(stopped.TaskArns); i += 100 {
-		d := must(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("svc"), Tasks: stopped.TaskArns[i:min(i+100, len(stopped.TaskArns))]}))(t)
+		d := testkit.Must(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("svc"), Tasks: stopped.TaskArns[i:min(i+100, len(stopped.TaskArns))]}))(t)
 		for _, task := range d.Tasks {
 			if strings.Contains(aws.ToString(task.StoppedReason), ") terminated") {
 				t.Errorf("task %s was stopped by its instance's termination: %q", aws.ToString(task.TaskArn), aws.ToString(task.StoppedReason))
 			}
 		}
 	}
-	acts = must(c.asg.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("svc-hosts")}))(t)
+	acts = testkit.Must(c.asg.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("svc-hosts")}))(t)
 	lows := 0
 	for _, a := range acts.Activities {
 		if strings.HasPrefix(aws.ToString(a.Description), "Terminating") {
@@ -303,7 +274,7 @@ func TestManagedScaling_RunTaskWaits(t *testing.T) {
 	ctx := t.Context()
 	setup(t, c, "rt")
 
-	run := must(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("rt"), TaskDefinition: aws.String("app"), Count: aws.Int32(6)}))(t)
+	run := testkit.Must(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("rt"), TaskDefinition: aws.String("app"), Count: aws.Int32(6)}))(t)
 	if len(run.Tasks) != 6 || len(run.Failures) != 0 {
 		t.Fatalf("RunTask: %d tasks, failures %+v", len(run.Tasks), run.Failures)
 	}
@@ -315,8 +286,8 @@ func TestManagedScaling_RunTaskWaits(t *testing.T) {
 		arns = append(arns, aws.ToString(task.TaskArn))
 	}
 	var once sync.Once
-	eventually(t, 60*time.Second, "the tasks RUNNING on the group's instances", func() error {
-		d := must(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("rt"), Tasks: arns}))(t)
+	testkit.Eventually(t, 60*time.Second, "the tasks RUNNING on the group's instances", func() error {
+		d := testkit.Must(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("rt"), Tasks: arns}))(t)
 		for _, task := range d.Tasks {
 			if aws.ToString(task.LastStatus) != "RUNNING" {
 				return fmt.Errorf("task %s is %s", aws.ToString(task.TaskArn), aws.ToString(task.LastStatus))

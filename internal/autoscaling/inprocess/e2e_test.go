@@ -28,6 +28,7 @@ import (
 	"github.com/berth-dev/berth/internal/autoscaling/inprocess"
 	"github.com/berth-dev/berth/internal/leaktest"
 	"github.com/berth-dev/berth/internal/server"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // TestMain fails the run when a goroutine of the launchers, the pool or
@@ -65,44 +66,14 @@ type clients struct {
 }
 
 func newClients(m *server.Main) clients {
-	creds := credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")
-	return clients{
-		ecs: ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.URL()), Credentials: creds}),
-		asg: asg.New(asg.Options{Region: "us-east-1", BaseEndpoint: aws.String(m.URL()), Credentials: creds}),
-	}
-}
-
-func must[T any](v T, err error) func(t testing.TB) T {
-	return func(t testing.TB) T {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("unexpected error: %v", err)
-		}
-		return v
-	}
-}
-
-// eventually retries f until it returns nil, failing t after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return clients{ecs: testkit.ECS(m.URL()), asg: testkit.AutoScaling(m.URL())}
 }
 
 // createGroup creates an Auto Scaling group of the sim launcher in
 // cluster, with no instances, and returns its ARN.
 func createGroup(t *testing.T, c clients, name, cluster, instanceType string) string {
 	t.Helper()
-	must(c.asg.CreateAutoScalingGroup(t.Context(), &asg.CreateAutoScalingGroupInput{
+	testkit.Must(c.asg.CreateAutoScalingGroup(t.Context(), &asg.CreateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(name), MinSize: aws.Int32(0), MaxSize: aws.Int32(5), DesiredCapacity: aws.Int32(0),
 		AvailabilityZones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
 		LaunchTemplate:    &asgtypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("hosts")},
@@ -117,7 +88,7 @@ func createGroup(t *testing.T, c clients, name, cluster, instanceType string) st
 
 func describeGroup(t *testing.T, c clients, name string) asgtypes.AutoScalingGroup {
 	t.Helper()
-	out := must(c.asg.DescribeAutoScalingGroups(t.Context(), &asg.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}}))(t)
+	out := testkit.Must(c.asg.DescribeAutoScalingGroups(t.Context(), &asg.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}}))(t)
 	if len(out.AutoScalingGroups) != 1 {
 		t.Fatalf("describe %s: %d groups", name, len(out.AutoScalingGroups))
 	}
@@ -129,7 +100,7 @@ func describeGroup(t *testing.T, c clients, name string) asgtypes.AutoScalingGro
 func waitGroup(t *testing.T, c clients, name string, n int) map[string]asgtypes.Instance {
 	t.Helper()
 	var out map[string]asgtypes.Instance
-	eventually(t, 60*time.Second, fmt.Sprintf("%d instances in service", n), func() error {
+	testkit.Eventually(t, 60*time.Second, fmt.Sprintf("%d instances in service", n), func() error {
 		g := describeGroup(t, c, name)
 		out = map[string]asgtypes.Instance{}
 		for _, in := range g.Instances {
@@ -151,7 +122,7 @@ func waitGroup(t *testing.T, c clients, name string, n int) map[string]asgtypes.
 // ones, which stay describable), by EC2 instance id.
 func containerInstances(t *testing.T, c clients, cluster string, known ...map[string]types.ContainerInstance) map[string]types.ContainerInstance {
 	t.Helper()
-	l := must(c.ecs.ListContainerInstances(t.Context(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t)
+	l := testkit.Must(c.ecs.ListContainerInstances(t.Context(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}))(t)
 	arns := l.ContainerInstanceArns
 	for _, k := range known {
 		for _, ci := range k {
@@ -164,7 +135,7 @@ func containerInstances(t *testing.T, c clients, cluster string, known ...map[st
 	if len(arns) == 0 {
 		return out
 	}
-	d := must(c.ecs.DescribeContainerInstances(t.Context(), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: arns}))(t)
+	d := testkit.Must(c.ecs.DescribeContainerInstances(t.Context(), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: arns}))(t)
 	for _, ci := range d.ContainerInstances {
 		out[aws.ToString(ci.Ec2InstanceId)] = ci
 	}
@@ -198,9 +169,9 @@ func TestSimLauncher_CapacityProvider(t *testing.T) {
 	defer m.Close()
 	c := newClients(m)
 	ctx := t.Context()
-	must(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("scaled")}))(t)
+	testkit.Must(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("scaled")}))(t)
 	groupARN := createGroup(t, c, "sims", "scaled", "m5.large")
-	must(c.ecs.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{
+	testkit.Must(c.ecs.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{
 		Name: aws.String("sims-cp"),
 		AutoScalingGroupProvider: &types.AutoScalingGroupProvider{
 			AutoScalingGroupArn: aws.String(groupARN),
@@ -211,16 +182,16 @@ func TestSimLauncher_CapacityProvider(t *testing.T) {
 			ManagedDraining: types.ManagedDrainingDisabled,
 		},
 	}))(t)
-	must(c.ecs.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{
+	testkit.Must(c.ecs.PutClusterCapacityProviders(ctx, &ecs.PutClusterCapacityProvidersInput{
 		Cluster: aws.String("scaled"), CapacityProviders: []string{"sims-cp"},
 		DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("sims-cp"), Weight: 1}},
 	}))(t)
 
 	// Scale out: three connected container instances with the group's ids.
-	must(c.asg.SetDesiredCapacity(ctx, &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("sims"), DesiredCapacity: aws.Int32(3)}))(t)
+	testkit.Must(c.asg.SetDesiredCapacity(ctx, &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("sims"), DesiredCapacity: aws.Int32(3)}))(t)
 	group := waitGroup(t, c, "sims", 3)
 	var cis map[string]types.ContainerInstance
-	eventually(t, 30*time.Second, "3 connected container instances", func() error {
+	testkit.Eventually(t, 30*time.Second, "3 connected container instances", func() error {
 		cis = containerInstances(t, c, "scaled")
 		if len(cis) != 3 {
 			return fmt.Errorf("%d container instances", len(cis))
@@ -246,12 +217,12 @@ func TestSimLauncher_CapacityProvider(t *testing.T) {
 	}
 
 	// Tasks on the provider land on the group's instances.
-	must(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+	testkit.Must(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("app"),
 		ContainerDefinitions: []types.ContainerDefinition{{
 			Name: aws.String("app"), Image: aws.String("berth/app:1"), Cpu: 256, Memory: aws.Int32(1024)}},
 	}))(t)
-	run := must(c.ecs.RunTask(ctx, &ecs.RunTaskInput{
+	run := testkit.Must(c.ecs.RunTask(ctx, &ecs.RunTaskInput{
 		Cluster: aws.String("scaled"), TaskDefinition: aws.String("app"), Count: aws.Int32(6),
 		CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("sims-cp"), Weight: 1}},
 	}))(t)
@@ -269,8 +240,8 @@ func TestSimLauncher_CapacityProvider(t *testing.T) {
 			t.Errorf("task %s: provider %q on %s", aws.ToString(task.TaskArn), aws.ToString(task.CapacityProviderName), aws.ToString(task.ContainerInstanceArn))
 		}
 	}
-	eventually(t, 30*time.Second, "tasks RUNNING", func() error {
-		d := must(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("scaled"), Tasks: taskARNs}))(t)
+	testkit.Eventually(t, 30*time.Second, "tasks RUNNING", func() error {
+		d := testkit.Must(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("scaled"), Tasks: taskARNs}))(t)
 		for _, task := range d.Tasks {
 			if aws.ToString(task.LastStatus) != "RUNNING" {
 				return fmt.Errorf("task %s is %s", aws.ToString(task.TaskArn), aws.ToString(task.LastStatus))
@@ -280,10 +251,10 @@ func TestSimLauncher_CapacityProvider(t *testing.T) {
 	})
 
 	// Scale in to 1 (no protection): two instances terminated, INACTIVE.
-	must(c.asg.SetDesiredCapacity(ctx, &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("sims"), DesiredCapacity: aws.Int32(1)}))(t)
+	testkit.Must(c.asg.SetDesiredCapacity(ctx, &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("sims"), DesiredCapacity: aws.Int32(1)}))(t)
 	left := waitGroup(t, c, "sims", 1)
 	all := cis
-	eventually(t, 30*time.Second, "2 INACTIVE container instances", func() error {
+	testkit.Eventually(t, 30*time.Second, "2 INACTIVE container instances", func() error {
 		cis = containerInstances(t, c, "scaled", all)
 		if len(cis) != 3 {
 			return fmt.Errorf("%d container instances", len(cis))
@@ -302,7 +273,7 @@ func TestSimLauncher_CapacityProvider(t *testing.T) {
 		}
 	}
 	// The tasks of the terminated instances were stopped with them.
-	d := must(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("scaled"), Tasks: taskARNs}))(t)
+	d := testkit.Must(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("scaled"), Tasks: taskARNs}))(t)
 	for _, task := range d.Tasks {
 		id := byARN[aws.ToString(task.ContainerInstanceArn)]
 		if _, kept := left[id]; kept {
@@ -317,7 +288,7 @@ func TestSimLauncher_CapacityProvider(t *testing.T) {
 	}
 
 	// The activities tell the story: 3 launches, 2 terminations.
-	acts := must(c.asg.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("sims")}))(t)
+	acts := testkit.Must(c.asg.DescribeScalingActivities(ctx, &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("sims")}))(t)
 	var launched, terminated []string
 	for _, a := range acts.Activities {
 		if a.StatusCode != asgtypes.ScalingActivityStatusCodeSuccessful {
@@ -352,9 +323,9 @@ func TestSimLauncher_FailedLaunch(t *testing.T) {
 		{"lost", "nope", "t3.micro", "ClusterNotFoundException"},
 	} {
 		createGroup(t, c, tc.group, tc.cluster, tc.instanceType)
-		must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(tc.group), DesiredCapacity: aws.Int32(1)}))(t)
-		eventually(t, 30*time.Second, "a failed launch", func() error {
-			acts := must(c.asg.DescribeScalingActivities(t.Context(), &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(tc.group)}))(t)
+		testkit.Must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(tc.group), DesiredCapacity: aws.Int32(1)}))(t)
+		testkit.Eventually(t, 30*time.Second, "a failed launch", func() error {
+			acts := testkit.Must(c.asg.DescribeScalingActivities(t.Context(), &asg.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(tc.group)}))(t)
 			for _, a := range acts.Activities {
 				if a.StatusCode == asgtypes.ScalingActivityStatusCodeFailed {
 					if msg := aws.ToString(a.StatusMessage); !strings.Contains(msg, tc.want) {
@@ -376,12 +347,12 @@ func TestSimLauncher_Restart(t *testing.T) {
 	dir := t.TempDir()
 	m := startServer(t, dir)
 	c := newClients(m)
-	must(c.ecs.CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String("r")}))(t)
+	testkit.Must(c.ecs.CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String("r")}))(t)
 	createGroup(t, c, "keep", "r", "c5.large")
-	must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("keep"), DesiredCapacity: aws.Int32(2)}))(t)
+	testkit.Must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("keep"), DesiredCapacity: aws.Int32(2)}))(t)
 	group := waitGroup(t, c, "keep", 2)
 	var before map[string]types.ContainerInstance
-	eventually(t, 30*time.Second, "2 connected instances", func() error {
+	testkit.Eventually(t, 30*time.Second, "2 connected instances", func() error {
 		before = containerInstances(t, c, "r")
 		for _, ci := range before {
 			if !ci.AgentConnected {
@@ -403,7 +374,7 @@ func TestSimLauncher_Restart(t *testing.T) {
 	if again := waitGroup(t, c, "keep", 2); !maps.EqualFunc(again, group, func(a, b asgtypes.Instance) bool { return true }) {
 		t.Fatalf("group instances %v, want %v", slices.Collect(maps.Keys(again)), slices.Collect(maps.Keys(group)))
 	}
-	eventually(t, 30*time.Second, "the same instances connected again", func() error {
+	testkit.Eventually(t, 30*time.Second, "the same instances connected again", func() error {
 		after := containerInstances(t, c, "r")
 		if len(after) != 2 {
 			return fmt.Errorf("%d container instances", len(after))
@@ -430,13 +401,13 @@ func TestAWSCLI(t *testing.T) {
 	m := startServer(t, t.TempDir())
 	defer m.Close()
 	c := newClients(m)
-	must(c.ecs.CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String("cli")}))(t)
+	testkit.Must(c.ecs.CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String("cli")}))(t)
 	groupARN := createGroup(t, c, "cli-hosts", "cli", "t3.medium")
-	must(c.ecs.CreateCapacityProvider(t.Context(), &ecs.CreateCapacityProviderInput{
+	testkit.Must(c.ecs.CreateCapacityProvider(t.Context(), &ecs.CreateCapacityProviderInput{
 		Name:                     aws.String("cli-cp"),
 		AutoScalingGroupProvider: &types.AutoScalingGroupProvider{AutoScalingGroupArn: aws.String(groupARN), ManagedScaling: &types.ManagedScaling{Status: types.ManagedScalingStatusDisabled}},
 	}))(t)
-	must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("cli-hosts"), DesiredCapacity: aws.Int32(2)}))(t)
+	testkit.Must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("cli-hosts"), DesiredCapacity: aws.Int32(2)}))(t)
 	group := waitGroup(t, c, "cli-hosts", 2)
 
 	home := t.TempDir()
@@ -512,7 +483,7 @@ func TestSimLauncher_SigV4Account(t *testing.T) {
 		asg: asg.New(asg.Options{Region: "eu-west-1", BaseEndpoint: aws.String(m.URL()), Credentials: p}),
 	}
 	createGroup(t, c, "tenant", "default", "t3.micro") // the agent creates "default"
-	must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("tenant"), DesiredCapacity: aws.Int32(1)}))(t)
+	testkit.Must(c.asg.SetDesiredCapacity(t.Context(), &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("tenant"), DesiredCapacity: aws.Int32(1)}))(t)
 	group := waitGroup(t, c, "tenant", 1)
 	cis := containerInstances(t, c, "default")
 	for id := range group {

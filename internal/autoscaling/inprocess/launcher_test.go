@@ -11,6 +11,7 @@ import (
 	"github.com/berth-dev/berth/internal/autoscaling"
 	"github.com/berth-dev/berth/internal/autoscaling/inprocess"
 	"github.com/berth-dev/berth/internal/server"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // TestLauncher_Idempotent drives the sim launcher directly: a repeated
@@ -26,7 +27,7 @@ func TestLauncher_Idempotent(t *testing.T) {
 	defer m.Close()
 	c := newClients(m)
 	ctx := t.Context()
-	must(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("direct")}))(t)
+	testkit.Must(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("direct")}))(t)
 	self := func(string, string) (*ecs.Client, error) { return c.ecs, nil }
 	dir := t.TempDir()
 	req := autoscaling.Request{Account: "000000000000", Region: "us-east-1", Group: "g", InstanceID: "i-0aaaaaaaaaaaaaaa1",
@@ -66,7 +67,7 @@ func TestLauncher_Idempotent(t *testing.T) {
 	if got := aws.ToString(after[req.InstanceID].Status); got != "INACTIVE" {
 		t.Fatalf("container instance is %s, want INACTIVE", got)
 	}
-	if l := must(c.ecs.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("direct"),
+	if l := testkit.Must(c.ecs.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("direct"),
 		Status: types.ContainerInstanceStatusActive}))(t); len(l.ContainerInstanceArns) != 0 {
 		t.Fatalf("active instances left: %v", l.ContainerInstanceArns)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/internal/autoscaling"
 	"github.com/berth-dev/berth/internal/autoscaling/inprocess"
 	"github.com/berth-dev/berth/internal/runtime/docker/dockertest"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // TestLocalLauncher runs a group of the local launcher: its instance is
@@ -31,8 +32,8 @@ func TestLocalLauncher(t *testing.T) {
 	defer m.Close()
 	c := newClients(m)
 	ctx := t.Context()
-	must(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("local-asg")}))(t)
-	must(c.asg.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
+	testkit.Must(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("local-asg")}))(t)
+	testkit.Must(c.asg.CreateAutoScalingGroup(ctx, &asg.CreateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String("locals"), MinSize: aws.Int32(0), MaxSize: aws.Int32(2), DesiredCapacity: aws.Int32(1),
 		AvailabilityZones: []string{"us-east-1a"},
 		LaunchTemplate:    &asgtypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("berth-local-hosts")},
@@ -44,7 +45,7 @@ func TestLocalLauncher(t *testing.T) {
 	group := waitGroup(t, c, "locals", 1)
 	id := slices.Collect(maps.Keys(group))[0]
 	var cis map[string]types.ContainerInstance
-	eventually(t, 60*time.Second, "a connected container instance", func() error {
+	testkit.Eventually(t, 60*time.Second, "a connected container instance", func() error {
 		cis = containerInstances(t, c, "local-asg")
 		if ci, ok := cis[id]; !ok || !ci.AgentConnected {
 			return fmt.Errorf("container instances %v", cis)
@@ -56,13 +57,13 @@ func TestLocalLauncher(t *testing.T) {
 		t.Fatalf("CPU %d memory %d type %q, want t3.small's", resource(ci, "CPU"), resource(ci, "MEMORY"), attribute(ci, "ecs.instance-type"))
 	}
 
-	must(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+	testkit.Must(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("local-app"),
 		ContainerDefinitions: []types.ContainerDefinition{{
 			Name: aws.String("app"), Image: aws.String(img), Memory: aws.Int32(64),
 			Command: []string{"-print", "ready", "-forever"}, StopTimeout: aws.Int32(2)}},
 	}))(t)
-	run := must(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("local-asg"), TaskDefinition: aws.String("local-app")}))(t)
+	run := testkit.Must(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("local-asg"), TaskDefinition: aws.String("local-app")}))(t)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("RunTask failures %+v", run.Failures)
 	}
@@ -73,7 +74,7 @@ func TestLocalLauncher(t *testing.T) {
 		t.Fatalf("containers of %s: %v %v", id, list, err)
 	}
 
-	must(c.asg.SetDesiredCapacity(ctx, &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("locals"), DesiredCapacity: aws.Int32(0)}))(t)
+	testkit.Must(c.asg.SetDesiredCapacity(ctx, &asg.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("locals"), DesiredCapacity: aws.Int32(0)}))(t)
 	waitGroup(t, c, "locals", 0)
 	task := waitTaskStatus(t, c, "local-asg", taskARN, "STOPPED")
 	t.Logf("stopped: %q", aws.ToString(task.StoppedReason))
@@ -88,8 +89,8 @@ func TestLocalLauncher(t *testing.T) {
 func waitTaskStatus(t *testing.T, c clients, cluster, arn, status string) types.Task {
 	t.Helper()
 	var task types.Task
-	eventually(t, 60*time.Second, "task "+status, func() error {
-		d := must(c.ecs.DescribeTasks(t.Context(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}))(t)
+	testkit.Eventually(t, 60*time.Second, "task "+status, func() error {
+		d := testkit.Must(c.ecs.DescribeTasks(t.Context(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}))(t)
 		if len(d.Tasks) != 1 {
 			return fmt.Errorf("no task")
 		}

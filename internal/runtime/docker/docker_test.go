@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/runtime"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // The tests in this file run real containers of the probe image (see
@@ -238,7 +239,7 @@ func get(t *testing.T, port int) {
 	t.Helper()
 	c := &http.Client{Timeout: 2 * time.Second}
 	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/hello"
-	eventually(t, 15*time.Second, func() error {
+	testkit.Eventually(t, 15*time.Second, "", func() error {
 		resp, err := c.Get(url)
 		if err != nil {
 			return err

@@ -22,6 +22,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/berth-dev/berth/internal/runtime"
+	"github.com/berth-dev/berth/internal/testkit"
 )
 
 // requireDockerEnv names the variable that turns a missing or unreachable
@@ -201,7 +202,7 @@ func (e *dockerEnv) wait(t *testing.T, id string) runtime.ExitResult {
 // waitLogs polls the container's logs until they contain want.
 func (e *dockerEnv) waitLogs(t *testing.T, id, want string) {
 	t.Helper()
-	eventually(t, 20*time.Second, func() error {
+	testkit.Eventually(t, 20*time.Second, "", func() error {
 		b, err := e.rt.Logs(t.Context(), id, 0)
 		if err != nil {
 			return err
@@ -211,22 +212,6 @@ func (e *dockerEnv) waitLogs(t *testing.T, id, want string) {
 		}
 		return nil
 	})
-}
-
-// eventually retries f every 50ms until it succeeds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func randomHex(t *testing.T, n int) string {
