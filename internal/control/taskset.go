@@ -249,25 +249,15 @@ func (c *Control) UpdateTaskSet(ctx context.Context, ns ecs.Namespace, in *wire.
 		return nil, err
 	}
 	now := c.nowUTC()
-	var out *wire.TaskSet
-	err := c.update(ctx, func(t tx) error {
-		_, rec, err := externalService(t, ns, in.Cluster, in.Service)
-		if err != nil {
-			return err
-		}
-		ts := rec.taskSet(ns, wire.Val(in.TaskSet))
-		if ts == nil {
-			return errTaskSetNotFound()
-		}
+	out, err := c.changeTaskSet(ctx, ns, in.Cluster, in.Service, wire.Val(in.TaskSet), func(rec *serviceRecord, ts *wire.TaskSet) (bool, error) {
 		if wire.Val(ts.Status) == taskSetDraining {
-			return ecs.Errorf(ecs.InvalidParameter, "The task set is being deleted and cannot be updated.")
+			return false, ecs.Errorf(ecs.InvalidParameter, "The task set is being deleted and cannot be updated.")
 		}
 		// SDKs omit a zero value: a scale without one is 0 %.
 		ts.Scale = &wire.Scale{Unit: wire.Ptr(wire.ScaleUnitPercent), Value: wire.Ptr(wire.Val(in.Scale.Value))}
 		ts.ComputedDesiredCount = wire.Ptr(computedDesired(wire.Val(rec.DesiredCount), ts.Scale))
 		ts.UpdatedAt = wire.NewTime(now)
-		out = taskSetOut(*ts, false)
-		return putService(t, ns, rec)
+		return true, nil
 	})
 	if err != nil {
 		return nil, err
@@ -280,41 +270,56 @@ func (c *Control) UpdateTaskSet(ctx context.Context, ns ecs.Namespace, in *wire.
 // (spec §8.5). A DRAINING task set is InvalidParameterException.
 func (c *Control) UpdateServicePrimaryTaskSet(ctx context.Context, ns ecs.Namespace, in *wire.UpdateServicePrimaryTaskSetRequest) (*wire.UpdateServicePrimaryTaskSetResponse, error) {
 	now := c.nowUTC()
-	var out *wire.TaskSet
-	err := c.update(ctx, func(t tx) error {
-		_, rec, err := externalService(t, ns, in.Cluster, in.Service)
-		if err != nil {
-			return err
-		}
-		ts := rec.taskSet(ns, wire.Val(in.PrimaryTaskSet))
-		if ts == nil {
-			return errTaskSetNotFound()
-		}
+	out, err := c.changeTaskSet(ctx, ns, in.Cluster, in.Service, wire.Val(in.PrimaryTaskSet), func(rec *serviceRecord, ts *wire.TaskSet) (bool, error) {
 		switch wire.Val(ts.Status) {
 		case taskSetDraining:
-			return ecs.Errorf(ecs.InvalidParameter, "The task set is being deleted and cannot be made primary.")
+			return false, ecs.Errorf(ecs.InvalidParameter, "The task set is being deleted and cannot be made primary.")
 		case taskSetPrimary:
-			out = taskSetOut(*ts, false)
-			return nil
+			return false, nil
 		}
-		id := wire.Val(ts.Id)
 		for i := range rec.TaskSets {
 			if wire.Val(rec.TaskSets[i].Status) == taskSetPrimary {
 				rec.TaskSets[i].Status = wire.Ptr(taskSetActive)
 				rec.TaskSets[i].UpdatedAt = wire.NewTime(now)
 			}
 		}
-		ts = rec.taskSet(ns, id)
 		ts.Status = wire.Ptr(taskSetPrimary)
 		ts.UpdatedAt = wire.NewTime(now)
 		rec.applyLaunch(taskSetLaunch(*ts))
-		out = taskSetOut(*ts, false)
-		return putService(t, ns, rec)
+		return true, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &wire.UpdateServicePrimaryTaskSetResponse{TaskSet: out}, nil
+}
+
+// changeTaskSet runs fn on a task set of an EXTERNAL service inside one
+// transaction (an unknown task set is TaskSetNotFoundException) and
+// returns the task set as fn left it; the service record is written only
+// when fn reports a change. fn MAY RUN MORE THAN ONCE.
+func (c *Control) changeTaskSet(ctx context.Context, ns ecs.Namespace, cluster, service *string, ref string, fn func(rec *serviceRecord, ts *wire.TaskSet) (bool, error)) (*wire.TaskSet, error) {
+	var out *wire.TaskSet
+	err := c.update(ctx, func(t tx) error {
+		_, rec, err := externalService(t, ns, cluster, service)
+		if err != nil {
+			return err
+		}
+		ts := rec.taskSet(ns, ref)
+		if ts == nil {
+			return errTaskSetNotFound()
+		}
+		changed, err := fn(rec, ts)
+		if err != nil {
+			return err
+		}
+		out = taskSetOut(*ts, false)
+		if !changed {
+			return nil
+		}
+		return putService(t, ns, rec)
+	})
+	return out, err
 }
 
 // taskSetLaunch is a task set's launch config.
@@ -340,25 +345,15 @@ func (r *serviceRecord) clearLaunch() {
 // scaled to zero and must not be the PRIMARY.
 func (c *Control) DeleteTaskSet(ctx context.Context, ns ecs.Namespace, in *wire.DeleteTaskSetRequest) (*wire.DeleteTaskSetResponse, error) {
 	now := c.nowUTC()
-	var out *wire.TaskSet
-	err := c.update(ctx, func(t tx) error {
-		_, rec, err := externalService(t, ns, in.Cluster, in.Service)
-		if err != nil {
-			return err
-		}
-		ts := rec.taskSet(ns, wire.Val(in.TaskSet))
-		if ts == nil {
-			return errTaskSetNotFound()
-		}
+	out, err := c.changeTaskSet(ctx, ns, in.Cluster, in.Service, wire.Val(in.TaskSet), func(rec *serviceRecord, ts *wire.TaskSet) (bool, error) {
 		force := wire.Val(in.Force)
 		switch {
 		case wire.Val(ts.Status) == taskSetDraining:
-			out = taskSetOut(*ts, false)
-			return nil
+			return false, nil
 		case wire.Val(ts.Status) == taskSetPrimary && !force:
-			return ecs.Errorf(ecs.InvalidParameter, "The primary task set cannot be deleted without force. Use force to delete it.")
+			return false, ecs.Errorf(ecs.InvalidParameter, "The primary task set cannot be deleted without force. Use force to delete it.")
 		case wire.Val(ts.ComputedDesiredCount) > 0 && !force:
-			return ecs.Errorf(ecs.InvalidParameter, "The task set cannot be deleted while it is scaled above 0. Scale it to 0 or use force.")
+			return false, ecs.Errorf(ecs.InvalidParameter, "The task set cannot be deleted while it is scaled above 0. Scale it to 0 or use force.")
 		}
 		if wire.Val(ts.Status) == taskSetPrimary {
 			rec.clearLaunch()
@@ -366,8 +361,7 @@ func (c *Control) DeleteTaskSet(ctx context.Context, ns ecs.Namespace, in *wire.
 		ts.Status = wire.Ptr(taskSetDraining)
 		ts.ComputedDesiredCount = wire.Ptr(int32(0))
 		ts.UpdatedAt = wire.NewTime(now)
-		out = taskSetOut(*ts, false)
-		return putService(t, ns, rec)
+		return true, nil
 	})
 	if err != nil {
 		return nil, err
