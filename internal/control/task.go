@@ -752,72 +752,74 @@ func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td 
 			}
 			out.Tasks = append(out.Tasks, rec.Task)
 		}
-	} else if pre != nil && pre.cluster == cluster {
-		if !slices.Equal(pre.providers, providers) {
-			return errStalePlacement // the cluster's default strategy changed
-		}
-		if pre.empty && !c.allScaling(ns, providers) {
-			return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
-		}
-		if pre.err != nil {
-			return pre.err
-		}
-		if pre.empty {
-			pre.plan = scheduler.Plan{Unplaced: count}
-		}
-		byID := map[string]*candidate{}
-		for _, p := range pre.plan.Placements {
-			id := lastSegment(p.ARN)
-			cd := byID[id]
-			if cd == nil {
-				cd = &candidate{rec: new(instanceRecord)}
-				found, err := t.get(keyInstance(ns, cluster, id), cd.rec)
-				if err != nil {
-					return err
-				}
-				if !found {
-					return errStalePlacement
-				}
-				byID[id] = cd
-				cands = append(cands, cd)
-			}
-			if !takes(cd.rec, res) {
-				return errStalePlacement
-			}
-			cd.place(res, group)
-			opts.provider = providers[p.Task]
-			rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
-			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
-				return err
-			}
-			out.Tasks = append(out.Tasks, rec.Task)
-		}
-		if pre.plan.Unplaced > 0 {
-			if err := c.unplaced(t, ns, cluster, td, opts, res, pre.plan, providers, in, now, out); err != nil {
-				return err
-			}
-		}
 	} else {
-		cands, err = loadCandidates(t, ns, cluster)
-		if err != nil {
-			return err
-		}
-		if len(cands) == 0 && !c.allScaling(ns, providers) {
-			return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
-		}
-		req := placementRequest(td, res, count, group, in.PlacementStrategy, in.PlacementConstraints, hash)
-		scs := make([]scheduler.Candidate, len(cands))
-		byARN := make(map[string]*candidate, len(cands))
-		for i, cd := range cands {
-			scs[i] = schedCandidate(cd)
-			byARN[scs[i].ARN] = cd
-		}
-		plan, err := placeByProvider(ns, req, scs, providers, func(p string) (map[string]bool, bool) { return c.providerMembers(ns, p) })
-		if err != nil {
-			return ecs.Errorf(ecs.InvalidParameter, "%s", err.Error())
+		// The plan, and the instance record each placement charges: with
+		// a plan made from the view (pre), the chosen instances are read
+		// here and must still take the task; otherwise placement runs over
+		// every instance record of the cluster, read here.
+		var plan scheduler.Plan
+		var instanceOf func(p scheduler.Placement) (*candidate, error)
+		if pre != nil && pre.cluster == cluster {
+			if !slices.Equal(pre.providers, providers) {
+				return errStalePlacement // the cluster's default strategy changed
+			}
+			if pre.empty && !c.allScaling(ns, providers) {
+				return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
+			}
+			if pre.err != nil {
+				return pre.err
+			}
+			plan = pre.plan
+			if pre.empty {
+				plan = scheduler.Plan{Unplaced: count}
+			}
+			byID := map[string]*candidate{}
+			instanceOf = func(p scheduler.Placement) (*candidate, error) {
+				id := lastSegment(p.ARN)
+				cd := byID[id]
+				if cd == nil {
+					cd = &candidate{rec: new(instanceRecord)}
+					found, err := t.get(keyInstance(ns, cluster, id), cd.rec)
+					if err != nil {
+						return nil, err
+					}
+					if !found {
+						return nil, errStalePlacement
+					}
+					byID[id] = cd
+					cands = append(cands, cd)
+				}
+				if !takes(cd.rec, res) {
+					return nil, errStalePlacement
+				}
+				return cd, nil
+			}
+		} else {
+			cands, err = loadCandidates(t, ns, cluster)
+			if err != nil {
+				return err
+			}
+			if len(cands) == 0 && !c.allScaling(ns, providers) {
+				return ecs.Errorf(ecs.InvalidParameter, "No Container Instances were found in your cluster.")
+			}
+			req := placementRequest(td, res, count, group, in.PlacementStrategy, in.PlacementConstraints, hash)
+			scs := make([]scheduler.Candidate, len(cands))
+			byARN := make(map[string]*candidate, len(cands))
+			for i, cd := range cands {
+				scs[i] = schedCandidate(cd)
+				byARN[scs[i].ARN] = cd
+			}
+			plan, err = placeByProvider(ns, req, scs, providers, func(p string) (map[string]bool, bool) { return c.providerMembers(ns, p) })
+			if err != nil {
+				return ecs.Errorf(ecs.InvalidParameter, "%s", err.Error())
+			}
+			instanceOf = func(p scheduler.Placement) (*candidate, error) { return byARN[p.ARN], nil }
 		}
 		for _, p := range plan.Placements {
-			cd := byARN[p.ARN]
+			cd, err := instanceOf(p)
+			if err != nil {
+				return err
+			}
 			cd.place(res, group)
 			opts.provider = providers[p.Task]
 			rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
