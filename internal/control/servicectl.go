@@ -51,15 +51,24 @@ func (c *Control) RunServiceController(ctx context.Context, cfg ServiceControlle
 	if cfg.Debounce <= 0 {
 		cfg.Debounce = 20 * time.Millisecond
 	}
+	c.runLevelTriggered(ctx, cfg.Resync, cfg.Debounce, "service controller pass failed", func(ctx context.Context) error {
+		return c.reconcileServices(ctx, cfg)
+	})
+}
+
+// runLevelTriggered runs pass at once, then again whenever the view has
+// changed (at most once per debounce) and at least every resync, until ctx
+// ends; a failed pass is logged with msg and the next one tries again.
+// The controllers (services, tasks waiting for capacity) run on it.
+func (c *Control) runLevelTriggered(ctx context.Context, resync, debounce time.Duration, msg string, pass func(context.Context) error) {
 	changed := make(chan struct{}, 1)
 	watchCtx, stop := context.WithCancel(ctx)
-	defer stop()
 	done := make(chan struct{})
 	// The watcher turns view changes into one pending signal; it ends with
 	// watchCtx, before this function returns.
 	go func() {
 		defer close(done)
-		var rev = c.viewRev()
+		rev := c.viewRev()
 		for {
 			r, err := c.WaitChange(watchCtx, rev)
 			if err != nil {
@@ -73,16 +82,16 @@ func (c *Control) RunServiceController(ctx context.Context, cfg ServiceControlle
 		}
 	}()
 	defer func() { stop(); <-done }()
-	ticker := time.NewTicker(cfg.Resync)
+	ticker := time.NewTicker(resync)
 	defer ticker.Stop()
 	for {
-		if err := c.reconcileServices(ctx, cfg); err != nil && ctx.Err() == nil {
-			c.log.Warn("service controller pass failed", "err", err)
+		if err := pass(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn(msg, "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(cfg.Debounce):
+		case <-time.After(debounce):
 		}
 		select {
 		case <-ctx.Done():

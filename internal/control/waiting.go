@@ -20,7 +20,7 @@ import (
 // current instance of the provider takes is not a RunTask failure: it is
 // created PROVISIONING, without an instance, and a wait record remembers
 // what placing it needs. RunCapacityWaiter re-offers the waiting tasks of
-// each cluster to placement, oldest first, whenever instances change and
+// each cluster to placement, oldest first, whenever the view changes and
 // every WaiterConfig.Interval; a placed task becomes PENDING on its
 // instance (and its agent gets it), and a task still waiting after
 // WaiterConfig.Timeout is stopped with stopCode TaskFailedToStart and
@@ -134,8 +134,9 @@ func (c *Control) waitForCapacity(t tx, ns ecs.Namespace, cluster string, td *ta
 
 // WaiterConfig configures RunCapacityWaiter.
 type WaiterConfig struct {
-	// Interval is how often waiting tasks are re-offered besides when
-	// instances change; default 1 s.
+	// Interval is how often waiting tasks are re-offered besides after
+	// every change of the view (an instance arriving, a task stopping);
+	// default 1 s.
 	Interval time.Duration
 	// Timeout is how long a task may wait; default 30 minutes (spec
 	// §4.9).
@@ -151,18 +152,9 @@ func (c *Control) RunCapacityWaiter(ctx context.Context, cfg WaiterConfig) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Minute
 	}
-	tick := time.NewTicker(cfg.Interval)
-	defer tick.Stop()
-	for {
-		if err := c.placeWaiting(ctx, cfg); err != nil && ctx.Err() == nil {
-			c.log.Warn("placing tasks waiting for capacity failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	c.runLevelTriggered(ctx, cfg.Interval, 20*time.Millisecond, "placing tasks waiting for capacity failed", func(ctx context.Context) error {
+		return c.placeWaiting(ctx, cfg)
+	})
 }
 
 // waitItem is a wait record with its key and namespace.
