@@ -183,20 +183,15 @@ type FleetTask struct {
 	Task      acs.Task
 }
 
-// FleetTasks returns, from the view, every Fargate task of every namespace
-// that has not STOPPED, compiled for the fleet's engine (sorted by key),
-// and the view revision they reflect: a consumer waits with WaitChange
-// from that revision and reads again. It is safe for concurrent use.
-func (c *Control) FleetTasks() ([]FleetTask, store.Rev) {
-	c.view.mu.RLock()
-	rev := c.view.rev
-	c.view.mu.RUnlock()
+// fleetTasks calls fn, in key order, for each task with a fleet marker
+// under prefix (fleetPrefix or a narrower one) whose record has not
+// STOPPED, with its namespace (partition from its ARN) and cluster.
+func (c *Control) fleetTasks(prefix string, fn func(ns ecs.Namespace, cluster, id string, rec *taskRecord)) {
 	var keys []string
-	c.view.scan(fleetPrefix, "", false, func(key string, _ any) bool {
+	c.view.scan(prefix, "", false, func(key string, _ any) bool {
 		keys = append(keys, key)
 		return true
 	})
-	out := make([]FleetTask, 0, len(keys))
 	for _, key := range keys {
 		parts := strings.Split(strings.TrimPrefix(key, fleetPrefix), "/")
 		if len(parts) != 4 {
@@ -214,13 +209,27 @@ func (c *Control) FleetTasks() ([]FleetTask, store.Rev) {
 		}
 		ns.Partition = a.Partition
 		ns.Principal = ns.RootPrincipal()
+		fn(ns, cluster, id, rec)
+	}
+}
+
+// FleetTasks returns, from the view, every Fargate task of every namespace
+// that has not STOPPED, compiled for the fleet's engine (sorted by key),
+// and the view revision they reflect: a consumer waits with WaitChange
+// from that revision and reads again. It is safe for concurrent use.
+func (c *Control) FleetTasks() ([]FleetTask, store.Rev) {
+	c.view.mu.RLock()
+	rev := c.view.rev
+	c.view.mu.RUnlock()
+	var out []FleetTask
+	c.fleetTasks(fleetPrefix, func(ns ecs.Namespace, cluster, id string, rec *taskRecord) {
 		ref, ok := parseTaskDefRef(ns, wire.Val(rec.TaskDefinitionArn))
 		if !ok {
-			continue
+			return
 		}
 		td, _ := c.view.get(keyTaskDef(ns, ref.family, ref.revision)).(*taskDefRecord)
 		if td == nil {
-			continue
+			return
 		}
 		ft := FleetTask{
 			Namespace: ns, Cluster: cluster, ID: id, ARN: wire.Val(rec.TaskArn),
@@ -231,7 +240,7 @@ func (c *Control) FleetTasks() ([]FleetTask, store.Rev) {
 			ft.PrivateIP = eniDetail(rec.Attachments[i], "privateIPv4Address")
 		}
 		out = append(out, ft)
-	}
+	})
 	return out, rev
 }
 

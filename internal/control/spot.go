@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
@@ -55,29 +54,11 @@ func (c *Control) SpotTasks() ([]SpotTask, store.Rev) {
 
 // spotTasks lists the Spot tasks whose fleet markers are under prefix.
 func (c *Control) spotTasks(prefix string) []SpotTask {
-	var keys []string
-	c.view.scan(prefix, "", false, func(key string, _ any) bool {
-		keys = append(keys, key)
-		return true
-	})
 	var out []SpotTask
-	for _, key := range keys {
-		parts := strings.Split(strings.TrimPrefix(key, fleetPrefix), "/")
-		if len(parts) != 4 {
-			continue
+	c.fleetTasks(prefix, func(ns ecs.Namespace, cluster, id string, rec *taskRecord) {
+		if wire.Val(rec.CapacityProviderName) != ProviderFargateSpot {
+			return
 		}
-		ns := ecs.Namespace{Account: parts[0], Region: parts[1]}
-		cluster, id := parts[2], parts[3]
-		rec, _ := c.view.get(keyTask(ns, cluster, id)).(*taskRecord)
-		if rec == nil || wire.Val(rec.LastStatus) == taskStopped || wire.Val(rec.CapacityProviderName) != ProviderFargateSpot {
-			continue
-		}
-		a, ok := ecs.ParseARN(wire.Val(rec.TaskArn))
-		if !ok {
-			continue
-		}
-		ns.Partition = a.Partition
-		ns.Principal = ns.RootPrincipal()
 		st := SpotTask{
 			Namespace: ns, Cluster: cluster, ID: id, ARN: wire.Val(rec.TaskArn),
 			LastStatus: wire.Val(rec.LastStatus), Stopping: wire.Val(rec.DesiredStatus) == taskStopped,
@@ -89,7 +70,7 @@ func (c *Control) spotTasks(prefix string) []SpotTask {
 			st.InterruptedAt = rec.StoppingAt.Time
 		}
 		out = append(out, st)
-	}
+	})
 	return out
 }
 
