@@ -194,10 +194,18 @@ func TestManagedScaling_ServiceOutAndIn(t *testing.T) {
 	if launches != 10 {
 		t.Errorf("%d launches, want 10", launches)
 	}
-	// The metric is on the cluster's scaling attachment, at target.
-	cl := testkit.Must(c.ecs.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"svc"}, Include: []types.ClusterField{types.ClusterFieldAttachments}}))(t)
-	if got := detail(cl.Clusters[0].Attachments, "capacityProviderReservation"); got != "100" {
-		t.Errorf("capacityProviderReservation %q, want 100 (attachments %+v)", got, cl.Clusters[0].Attachments)
+	// The metric is on the cluster's scaling attachment, at target from
+	// the first evaluation after the tasks were placed (the one that
+	// scaled out recorded the demand of the waiting tasks).
+	testkit.Eventually(t, 5*time.Second, "the metric at target", func() error {
+		cl := testkit.Must(c.ecs.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"svc"}, Include: []types.ClusterField{types.ClusterFieldAttachments}}))(t)
+		if got := detail(cl.Clusters[0].Attachments, "capacityProviderReservation"); got != "100" {
+			return fmt.Errorf("capacityProviderReservation %q, want 100", got)
+		}
+		return nil
+	})
+	if g := describeGroup(t, c, "svc-hosts"); aws.ToInt32(g.DesiredCapacity) != 10 {
+		t.Fatalf("desired capacity %d after the metric settled, want 10", aws.ToInt32(g.DesiredCapacity))
 	}
 
 	// Scale the service to 0 and sample while the group scales in: an
