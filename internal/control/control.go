@@ -162,14 +162,24 @@ func keyTaskPrefix(ns ecs.Namespace, cluster string) string {
 
 // kindOf returns the kind segment of a namespaced key ("cluster", "td", …).
 func kindOf(key string) string {
-	if !strings.HasPrefix(key, "ns/") {
+	rest, ok := strings.CutPrefix(key, "ns/")
+	if !ok {
 		return ""
 	}
-	parts := strings.SplitN(key, "/", 5)
-	if len(parts) < 5 {
+	// Skip <account>/<region>/; the kind runs to the next slash, which
+	// must be there.
+	for range 2 {
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+1:]
+	}
+	kind, _, ok := strings.Cut(rest, "/")
+	if !ok {
 		return ""
 	}
-	return parts[3]
+	return kind
 }
 
 // decodeRecord decodes a stored value by its key's kind. Unknown kinds

@@ -2,6 +2,7 @@ package control
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -358,14 +359,7 @@ func takes(rec *instanceRecord, r reservation) bool {
 	if wire.Val(rec.Status) != "ACTIVE" || !wire.Val(rec.AgentConnected) {
 		return false
 	}
-	used := map[string]bool{}
-	for _, p := range rec.Reserved.Ports {
-		used[p] = true
-	}
-	usedUDP := map[string]bool{}
-	for _, p := range rec.Reserved.UDP {
-		usedUDP[p] = true
-	}
+	var agentPorts, agentUDP []string
 	for _, res := range rec.RegisteredResources {
 		switch wire.Val(res.Name) {
 		case "CPU":
@@ -377,24 +371,22 @@ func takes(rec *instanceRecord, r reservation) bool {
 				return false
 			}
 		case "PORTS":
-			for _, p := range res.StringSetValue {
-				used[p] = true
-			}
+			agentPorts = res.StringSetValue
 		case "PORTS_UDP":
-			for _, p := range res.StringSetValue {
-				usedUDP[p] = true
+			agentUDP = res.StringSetValue
+		}
+	}
+	// Host ports (few per task; this runs in the store's committer, so no
+	// sets are built): free when neither the agent nor a task holds them.
+	free := func(want []string, held ...[]string) bool {
+		for _, p := range want {
+			for _, h := range held {
+				if slices.Contains(h, p) {
+					return false
+				}
 			}
 		}
+		return true
 	}
-	for _, p := range r.ports {
-		if used[p] {
-			return false
-		}
-	}
-	for _, p := range r.udp {
-		if usedUDP[p] {
-			return false
-		}
-	}
-	return true
+	return free(r.ports, agentPorts, rec.Reserved.Ports) && free(r.udp, agentUDP, rec.Reserved.UDP)
 }

@@ -138,3 +138,39 @@ func BenchmarkRunTaskPlacement(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(b.N*10)/time.Since(start).Seconds(), "tasks/s")
 }
+
+// TestTakes: the check a view-made plan passes in the transaction.
+func TestTakes(t *testing.T) {
+	rec := &instanceRecord{}
+	rec.Status = wire.Ptr("ACTIVE")
+	rec.AgentConnected = wire.Ptr(true)
+	rec.RegisteredResources = []wire.Resource{
+		{Name: wire.Ptr("CPU"), IntegerValue: wire.Ptr(int32(1024))},
+		{Name: wire.Ptr("MEMORY"), IntegerValue: wire.Ptr(int32(2048))},
+		{Name: wire.Ptr("PORTS"), StringSetValue: []string{"22"}},
+		{Name: wire.Ptr("PORTS_UDP"), StringSetValue: []string{"53"}},
+	}
+	rec.Reserved = usage{CPU: 512, Memory: 1024, Ports: []string{"8080"}, UDP: []string{"5000"}}
+	for _, tc := range []struct {
+		name string
+		r    reservation
+		want bool
+	}{
+		{"fits", reservation{cpu: 512, memory: 1024, ports: []string{"80"}, udp: []string{"54"}}, true},
+		{"cpu", reservation{cpu: 513}, false},
+		{"memory", reservation{memory: 1025}, false},
+		{"agent port", reservation{ports: []string{"22"}}, false},
+		{"task port", reservation{ports: []string{"8080"}}, false},
+		{"agent udp", reservation{udp: []string{"53"}}, false},
+		{"task udp", reservation{udp: []string{"5000"}}, false},
+		{"tcp port free for udp", reservation{udp: []string{"8080"}}, true},
+	} {
+		if got := takes(rec, tc.r); got != tc.want {
+			t.Errorf("%s: takes = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	rec.AgentConnected = wire.Ptr(false)
+	if takes(rec, reservation{}) {
+		t.Error("an instance without its agent takes tasks")
+	}
+}

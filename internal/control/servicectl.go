@@ -706,7 +706,7 @@ func (pl *launcher) launch(l service.Launch, lc launchConfig, ok bool) error {
 		return nil
 	}
 	if !pl.loaded {
-		if pl.cands, err = loadCandidates(pl.t, pl.ns, rec.Cluster); err != nil {
+		if pl.cands, err = pl.c.loadCandidates(pl.t, pl.ns, rec.Cluster); err != nil {
 			return err
 		}
 		pl.loaded = true

@@ -154,13 +154,18 @@ type candidate struct {
 // loadCandidates reads a cluster's instances (not INACTIVE) with what
 // their tasks hold (each record's Reserved totals and task groups) and
 // their custom attributes, inside t, so placement and commit are one
-// serializable transaction that reads no task records.
-func loadCandidates(t tx, ns ecs.Namespace, cluster string) ([]*candidate, error) {
+// serializable transaction that reads no task records. A record the view
+// holds at the same revision is copied from the view instead of decoded:
+// this runs in the store's committer, and a cluster has thousands of them.
+func (c *Control) loadCandidates(t tx, ns ecs.Namespace, cluster string) ([]*candidate, error) {
 	var cands []*candidate
 	err := t.List(keyInstancePrefix(ns, cluster), "", func(kv store.KV) error {
-		rec := new(instanceRecord)
-		if err := json.Unmarshal(kv.Value, rec); err != nil {
-			return err
+		rec := c.view.instanceAt(kv.Key, kv.ModRev)
+		if rec == nil {
+			rec = new(instanceRecord)
+			if err := json.Unmarshal(kv.Value, rec); err != nil {
+				return err
+			}
 		}
 		if wire.Val(rec.Status) == instanceInactive {
 			return nil
@@ -795,7 +800,7 @@ func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td 
 				return cd, nil
 			}
 		} else {
-			cands, err = loadCandidates(t, ns, cluster)
+			cands, err = c.loadCandidates(t, ns, cluster)
 			if err != nil {
 				return err
 			}
@@ -945,7 +950,7 @@ func (c *Control) StartTask(ctx context.Context, ns ecs.Namespace, in *wire.Star
 		if wire.Val(td.NetworkMode) == wire.NetworkModeAwsvpc && (in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil) {
 			return ecs.Errorf(ecs.InvalidParameter, "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
 		}
-		cands, err := loadCandidates(t, ns, cluster)
+		cands, err := c.loadCandidates(t, ns, cluster)
 		if err != nil {
 			return err
 		}

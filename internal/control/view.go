@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"strings"
 	"sync"
@@ -291,4 +292,25 @@ func (v *view) read(fn func(get func(key string) (item, bool), rev store.Rev)) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	fn(func(key string) (item, bool) { return v.tree.Get(item{key: key}) }, v.rev)
+}
+
+// instanceAt returns a copy, safe to change, of the instance record the
+// view holds at key if it is the one of revision rev (nil otherwise: not
+// there, another revision, or not a committed one).
+func (v *view) instanceAt(key string, rev store.Rev) *instanceRecord {
+	if rev == 0 {
+		return nil
+	}
+	v.mu.RLock()
+	it, ok := v.tree.Get(item{key: key})
+	v.mu.RUnlock()
+	rec, _ := it.obj.(*instanceRecord)
+	if !ok || it.modRev != rev || rec == nil {
+		return nil
+	}
+	cp := *rec
+	// Placement charges Reserved (whose add copies its slices) and Groups
+	// (changed in place): the copy gets its own map.
+	cp.Groups = maps.Clone(rec.Groups)
+	return &cp
 }
