@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -780,7 +781,7 @@ func (pl *launcher) launch(l service.Launch, lc launchConfig, ok bool) error {
 			return err
 		}
 		if n > 0 {
-			unplaced(n, cmpOr(event, placementEvent(rec.Name, plan)))
+			unplaced(n, cmp.Or(event, placementEvent(rec.Name, plan)))
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -215,7 +216,7 @@ func (c *Control) placeWaitingTask(ctx context.Context, it waitItem, now time.Ti
 		return false, c.update(ctx, func(t tx) error { return t.Delete(it.key) })
 	}
 	if now.Sub(w.CreatedAt) > timeout {
-		reason := "TaskFailedToStart: " + cmpOr(w.Reason, "RESOURCE:MEMORY")
+		reason := "TaskFailedToStart: " + cmp.Or(w.Reason, "RESOURCE:MEMORY")
 		return false, c.update(ctx, func(t tx) error {
 			rec, err := storedTask(t, it.ns, w.Cluster, w.TaskID)
 			if err != nil {
@@ -312,13 +313,6 @@ func (c *Control) placeWaitingTask(ctx context.Context, it waitItem, now time.Ti
 	}
 	pre.committed(rev)
 	return true, c.view.waitRev(ctx, rev)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // CapacityDemand returns the reservations of the tasks waiting for a
