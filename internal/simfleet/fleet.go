@@ -43,10 +43,13 @@ const (
 	defaultAccessKeyID     = "AKIDBERTHSIM"
 	defaultSecretAccessKey = "berth-sim-secret"
 
-	// maxIdleConnsPerHost is the shared client's pool of idle connections
-	// to the server: enough that the instances' API calls (registration,
-	// DiscoverPollEndpoint, state changes) reuse connections instead of
-	// opening one per call, which would exhaust ephemeral ports at scale.
+	// maxIdleConnsPerHost is the shared client's pool of connections to the
+	// server, idle and in use: the instances' API calls (registration,
+	// DiscoverPollEndpoint, state changes) wait for one of these instead of
+	// opening one per call. Without the cap, a burst of thousands of state
+	// changes dials thousands of connections that the idle pool then closes:
+	// a third of the fleet's CPU went to connect(2) and the server's to
+	// accepting and closing, and ephemeral ports run out at scale.
 	maxIdleConnsPerHost = 256
 
 	// eventBuffer is each simulated runtime's event channel capacity. An
@@ -185,6 +188,7 @@ func New(cfg Config) (*Fleet, error) {
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:          maxIdleConnsPerHost,
 		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		MaxConnsPerHost:       maxIdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
