@@ -207,6 +207,7 @@ func schedCandidate(cd *candidate) scheduler.Candidate {
 		Attributes: map[string]string{}, UsedPorts: map[int]bool{}, UsedPortsUDP: map[int]bool{},
 		TaskGroups: map[string]int{},
 	}
+	sc.Fingerprint = scheduler.Fingerprint(sc.ARN)
 	for g, n := range r.Groups {
 		if n > 0 {
 			sc.TaskGroups[g] = n

@@ -14,6 +14,15 @@ func mix64(z uint64) uint64 {
 	return z ^ z>>31
 }
 
+// Fingerprint is the hash Place breaks ties with (see
+// Candidate.Fingerprint); it is never 0.
+func Fingerprint(arn string) uint64 {
+	if h := fingerprint(arn); h != 0 {
+		return h
+	}
+	return 1
+}
+
 // fingerprint hashes s, eight bytes at a time. It is not cryptographic;
 // it only has to spread distinct ARNs over the uint64 range.
 func fingerprint(s string) uint64 {

@@ -194,8 +194,11 @@ func (pl *placer) init() []int32 {
 		if s.check = pl.fit(s); s.check == checkOK {
 			live = append(live, int32(i))
 			pl.refreshKeys(s)
-			if hashAll {
-				s.hash, s.hashed = fingerprint(c.ARN), true
+			switch {
+			case c.Fingerprint != 0:
+				s.hash, s.hashed = c.Fingerprint, true
+			case hashAll:
+				s.hash, s.hashed = Fingerprint(c.ARN), true
 			}
 		}
 	}
@@ -373,7 +376,7 @@ func (pl *placer) tieBefore(a, b *slot, salt uint64) bool {
 // given: a function of the seed, the task index and the ARN only.
 func (pl *placer) priority(s *slot, salt uint64) uint64 {
 	if !s.hashed {
-		s.hash, s.hashed = fingerprint(pl.cands[s.idx].ARN), true
+		s.hash, s.hashed = Fingerprint(pl.cands[s.idx].ARN), true
 	}
 	return mix64(s.hash ^ salt)
 }

@@ -45,6 +45,12 @@ type Candidate struct {
 	// Tasks lists the live tasks on the instance. Only PickVictims reads
 	// it; Place may be given candidates without it.
 	Tasks []TaskInfo
+	// Fingerprint is Fingerprint(ARN), or 0 to let Place compute it. Ties
+	// are broken by it, and at 5,000 identical instances hashing every ARN
+	// on every call costs more than the ranking: callers that keep their
+	// candidates between calls compute it once. Any other value than
+	// Fingerprint(ARN) (or 0) breaks Place's determinism guarantee.
+	Fingerprint uint64
 }
 
 // TaskInfo is one live task on a candidate, as scale-in sees it.
