@@ -4,21 +4,42 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 )
 
-// profileFlag adds --cpu-profile to a role's flags. start begins the CPU
-// profile (when a file was named) and returns the function that ends it;
-// the profile covers the process's whole run, for diagnosing benchmarks.
-type profileFlag struct{ path string }
+// profileFlag adds --cpu-profile and --mem-profile to a role's flags.
+// start begins the CPU profile (when a file was named) and returns the
+// function that ends it and writes the heap profile; the profiles cover
+// the process's whole run, for diagnosing benchmarks.
+type profileFlag struct{ path, mem string }
 
 func (p *profileFlag) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.path, "cpu-profile", "", "write a CPU profile (pprof) of the whole run to this file (diagnostics)")
+	fs.StringVar(&p.mem, "mem-profile", "", "write a heap profile (pprof: live and allocated) to this file at exit (diagnostics)")
+}
+
+// writeHeap writes the heap profile, after a GC so the live figures are
+// current.
+func (p *profileFlag) writeHeap() {
+	if p.mem == "" {
+		return
+	}
+	f, err := os.Create(p.mem)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "--mem-profile:", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "--mem-profile:", err)
+	}
 }
 
 func (p *profileFlag) start() (func(), error) {
 	if p.path == "" {
-		return func() {}, nil
+		return p.writeHeap, nil
 	}
 	f, err := os.Create(p.path)
 	if err != nil {
@@ -31,5 +52,6 @@ func (p *profileFlag) start() (func(), error) {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+		p.writeHeap()
 	}, nil
 }

@@ -150,6 +150,20 @@ func rssBytes(b *testing.B, pid int) int64 {
 	return 0
 }
 
+// rssParts is a process's resident set by kind (RssAnon: heap and
+// stacks; RssFile: mapped files, here bbolt's mapping), for the log.
+func rssParts(pid int) string {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	var parts []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && (f[0] == "RssAnon:" || f[0] == "RssFile:") {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			parts = append(parts, fmt.Sprintf("%s %d MiB", strings.TrimSuffix(f[0], ":"), kb>>10))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // cpuSeconds reads a process's user and system CPU time.
 func cpuSeconds(b *testing.B, pid int) float64 {
 	b.Helper()
@@ -181,13 +195,13 @@ func runScale(b *testing.B, instances, total int) {
 	bin := buildBerth(b)
 	dataDir := b.TempDir()
 	// BERTH_SCALE_PROFILE=dir writes the server's and the sim's CPU
-	// profiles there (server.prof, sim.prof).
+	// profiles there (server.prof, sim.prof; heap-server.prof, heap-sim.prof).
 	prof := os.Getenv("BERTH_SCALE_PROFILE")
 	profArgs := func(name string) []string {
 		if prof == "" {
 			return nil
 		}
-		return []string{"--cpu-profile", filepath.Join(prof, name)}
+		return []string{"--cpu-profile", filepath.Join(prof, name), "--mem-profile", filepath.Join(prof, "heap-"+name)}
 	}
 	srv := startProc(b, bin, append([]string{"server", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}, profArgs("server.prof")...)...)
 	line := srv.waitLine(b, "listening on ", 30*time.Second)
@@ -282,6 +296,7 @@ func runScale(b *testing.B, instances, total int) {
 
 	// 3. Memory.
 	rss := rssBytes(b, srv.cmd.Process.Pid)
+	b.Logf("server RSS %d MiB (%s), %d MiB with no task", rss>>20, rssParts(srv.cmd.Process.Pid), idleRSS>>20)
 	b.ReportMetric(float64(rss-idleRSS)/float64(total), "rss-bytes/task")
 	b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
 

@@ -52,6 +52,7 @@ type clusterPlacement struct {
 	revs     []candRevs     // parallel to cands
 	index    map[string]int // instance ID → position in cands
 	inflight map[*inflight]struct{}
+	scratch  scheduler.Scratch // Place's working memory, reused under mu
 
 	// dirty holds the IDs of instances whose instance or attributes
 	// record changed since the last refresh, and stale asks for a full
@@ -198,6 +199,7 @@ func (c *Control) placeFromView(ns ecs.Namespace, cluster string, req scheduler.
 			cp.cands[restore[k].i] = restore[k].c
 		}
 	}()
+	req.Scratch = &cp.scratch // under cp.mu
 	plan, err := placeByProvider(ns, req, cp.cands, providers, func(p string) (map[string]bool, bool) { return c.providerMembers(ns, p) })
 	if err != nil {
 		pp.err = ecs.Errorf(ecs.InvalidParameter, "%s", err.Error())

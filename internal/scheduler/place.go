@@ -162,13 +162,21 @@ func newPlacer(cp *compiled, cands []Candidate) *placer {
 // candidates and returns the indexes of the feasible slots.
 func (pl *placer) init() []int32 {
 	cp := pl.cp
-	pl.slots = make([]slot, len(pl.cands))
-	pl.keys = make([]uint64, len(pl.cands)*pl.nr)
+	var live []int32
+	if sc := cp.req.Scratch; sc != nil {
+		sc.slots = grow(sc.slots, len(pl.cands))
+		sc.keys = grow(sc.keys, len(pl.cands)*pl.nr)
+		sc.live = grow(sc.live, len(pl.cands))[:0]
+		pl.slots, pl.keys, live = sc.slots, sc.keys, sc.live
+	} else {
+		pl.slots = make([]slot, len(pl.cands))
+		pl.keys = make([]uint64, len(pl.cands)*pl.nr)
+		live = make([]int32, 0, len(pl.cands))
+	}
 	// Every slot needs its hash when every comparison is random (random
 	// rank, or ties with no strategy); otherwise it is hashed on a tie.
 	hashAll := len(cp.ranks) == 0 || slices.ContainsFunc(cp.ranks, func(r rank) bool { return r.kind == rankRandom })
 	var bk [MaxStrategies]bucketer
-	live := make([]int32, 0, len(pl.cands))
 	for i := range pl.cands {
 		c := &pl.cands[i]
 		s := &pl.slots[i]

@@ -379,6 +379,7 @@ func TestPlace_Determinism(t *testing.T) {
 			Constraints: []Constraint{{Type: ConstraintMemberOf, Expression: "attribute:ecs.instance-type != t3.small"}}},
 		"unplaceable": {Count: 3, Memory: 1 << 40},
 	}
+	var scratch Scratch
 	for name, req := range reqs {
 		t.Run(name, func(t *testing.T) {
 			want, err := Place(req, cs)
@@ -390,10 +391,15 @@ func TestPlace_Determinism(t *testing.T) {
 				r.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
 				// Every other run gives the candidates' fingerprints, as
 				// callers that cache candidates do: the plan is the same.
+				// and every third reuses one Scratch: still the same plan.
 				if i%2 == 1 {
 					for j := range shuffled {
 						shuffled[j].Fingerprint = Fingerprint(shuffled[j].ARN)
 					}
+				}
+				req := req
+				if i%3 == 1 {
+					req.Scratch = &scratch
 				}
 				got, err := Place(req, shuffled)
 				if err != nil {

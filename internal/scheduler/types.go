@@ -102,6 +102,31 @@ type Request struct {
 	// Seed drives every random choice. The same Request, Seed and
 	// candidates (in any order) give the same Plan.
 	Seed uint64
+	// Scratch, when set, is working memory Place reuses instead of
+	// allocating its per-candidate arrays on every call (at 5,000
+	// candidates and thousands of calls a second they were a fifth of
+	// the server's allocations). It never changes the plan.
+	Scratch *Scratch
+}
+
+// Scratch is reusable working memory for Place. The zero value is ready.
+// A Scratch must not be used by two Place calls at once; no Plan refers
+// to it after Place returns.
+type Scratch struct {
+	slots []slot
+	keys  []uint64
+	live  []int32
+}
+
+// grow returns s resized to n elements, all zero, reusing its array when
+// it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 // Attribute is a required instance attribute. An empty Value only requires
