@@ -330,13 +330,20 @@ func (b *Backend) sync(ctx context.Context, st *session, now time.Time, tasks bo
 	}
 	all, _ := b.cfg.Control.InstanceTasks(st.ns, st.cluster, st.instance, compile)
 	var changed []acs.Task
-	live := make(map[string]bool, len(all))
+	// stale: st.sent holds a task the instance no longer has (it
+	// stopped). Counting the live tasks sent avoids building a set of
+	// them on every sync.
+	sentLive := 0
 	for _, t := range all {
-		live[t.ARN] = true
-		if tasks && st.sent[t.ARN] != t.Desired && t.Task.ARN != "" {
+		sent, ok := st.sent[t.ARN]
+		if ok {
+			sentLive++
+		}
+		if tasks && sent != t.Desired && t.Task.ARN != "" {
 			changed = append(changed, t.Task)
 		}
 	}
+	stale := sentLive < len(st.sent)
 	if len(changed) > 0 {
 		st.seq++
 		msg := &acs.PayloadMessage{
@@ -354,7 +361,11 @@ func (b *Backend) sync(ctx context.Context, st *session, now time.Time, tasks bo
 			st.sent[t.ARN] = t.DesiredStatus
 		}
 	}
-	if tasks {
+	if tasks && stale {
+		live := make(map[string]bool, len(all))
+		for _, t := range all {
+			live[t.ARN] = true
+		}
 		for arn := range st.sent {
 			if !live[arn] {
 				delete(st.sent, arn) // stopped: nothing more to send about it
