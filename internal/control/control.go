@@ -300,6 +300,9 @@ func (t tx) get(key string, v any) (bool, error) {
 
 // put encodes v at key.
 func (t tx) put(key string, v any) error {
+	if r, ok := v.(*taskRecord); ok {
+		return t.Put(key, appendTaskRecord(make([]byte, 0, 2048), r))
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
