@@ -177,9 +177,9 @@ func (d *Decoder) nextMember() (bool, error) {
 	return true, nil
 }
 
-// mapKey is Key for maps: the key is decoded (escapes included) as a
+// MapKey is Key for maps: the key is decoded (escapes included) as a
 // string value is.
-func (d *Decoder) mapKey() (string, bool, error) {
+func (d *Decoder) MapKey() (string, bool, error) {
 	if more, err := d.nextMember(); !more || err != nil {
 		return "", false, err
 	}
@@ -835,7 +835,7 @@ func decodeStringMap(d *Decoder, p *map[string]string) error {
 	}
 	m := map[string]string{}
 	for {
-		key, more, err := d.mapKey()
+		key, more, err := d.MapKey()
 		if err != nil {
 			return err
 		}
