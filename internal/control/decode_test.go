@@ -215,13 +215,12 @@ func TestUnmarshalRecordMerges(t *testing.T) {
 	}
 }
 
+// BenchmarkDecodeTaskRecord decodes a task record of realistic size (two
+// containers, attachments, tags, timestamps, reservations).
 func BenchmarkDecodeTaskRecord(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	var rec taskRecord
-	randomFill(r, reflect.ValueOf(&rec).Elem(), 0)
-	in, err := json.Marshal(&rec)
-	if err != nil {
-		b.Fatal(err)
+	in := []byte(`{"attachments":[{"details":[{"name":"subnetId","value":"subnet-0123456789abcdef0"},{"name":"networkInterfaceId","value":"eni-0123456789abcdef0"}],"id":"4f9f9a1e-1b2c-4d5e-8f90-123456789abc","status":"ATTACHED","type":"ElasticNetworkInterface"}],"attributes":[{"name":"ecs.cpu-architecture","value":"x86_64"}],"availabilityZone":"us-east-1a","clusterArn":"arn:aws:ecs:us-east-1:000000000000:cluster/bench","connectivity":"CONNECTED","connectivityAt":1709242525.051,"containerInstanceArn":"arn:aws:ecs:us-east-1:000000000000:container-instance/bench/0123456789abcdef0123456789abcdef","containers":[{"containerArn":"arn:aws:ecs:us-east-1:000000000000:container/bench/0123456789abcdef0123456789abcdef/1a2b3c4d-5e6f-7081-92a3-b4c5d6e7f809","cpu":"128","image":"nginx:1.25","lastStatus":"RUNNING","memory":"256","name":"web","networkBindings":[{"bindIP":"0.0.0.0","containerPort":80,"hostPort":32768,"protocol":"tcp"}],"taskArn":"arn:aws:ecs:us-east-1:000000000000:task/bench/0123456789abcdef0123456789abcdef"},{"containerArn":"arn:aws:ecs:us-east-1:000000000000:container/bench/0123456789abcdef0123456789abcdef/9f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0","cpu":"64","image":"fluent-bit:stable","lastStatus":"RUNNING","memory":"128","name":"log-router","taskArn":"arn:aws:ecs:us-east-1:000000000000:task/bench/0123456789abcdef0123456789abcdef"}],"cpu":"192","createdAt":1709242520.5,"desiredStatus":"RUNNING","group":"service:web","lastStatus":"RUNNING","launchType":"EC2","memory":"384","overrides":{"containerOverrides":[{"name":"web"},{"name":"log-router"}]},"startedAt":1709242525.051,"startedBy":"ecs-svc/1234567890123456789","tags":[{"key":"team","value":"platform"}],"taskArn":"arn:aws:ecs:us-east-1:000000000000:task/bench/0123456789abcdef0123456789abcdef","taskDefinitionArn":"arn:aws:ecs:us-east-1:000000000000:task-definition/web:42","version":4,"cluster":"bench","id":"0123456789abcdef0123456789abcdef","reservedCpu":192,"reservedMemory":384,"reservedPorts":["tcp:32768"],"essential":["web"]}`)
+	if !decodeRecordBoth(b, reflect.TypeFor[taskRecord](), in) {
+		b.Fatal("benchmark record not on the fast path")
 	}
 	b.Run("json.Unmarshal", func(b *testing.B) {
 		b.ReportAllocs()
@@ -236,5 +235,27 @@ func BenchmarkDecodeTaskRecord(b *testing.B) {
 			var v taskRecord
 			_ = unmarshalRecord(in, &v)
 		}
+	})
+}
+
+// FuzzRecordDecode: for any input, the records' fast decoders and
+// json.Unmarshal agree on the error (its text too) and the value.
+func FuzzRecordDecode(f *testing.F) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, typ := range []reflect.Type{reflect.TypeFor[taskRecord](), reflect.TypeFor[instanceRecord]()} {
+		for range 4 {
+			v := reflect.New(typ)
+			randomFill(r, v.Elem(), 0)
+			b, err := json.Marshal(v.Interface())
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"reserved":{"cpu":1},"groups":{"a":1},"CLUSTER":"x","deregisteredAt":"2024-03-01T12:00:00Z","platformDevices":[{"id":"g"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		decodeRecordBoth(t, reflect.TypeFor[taskRecord](), b)
+		decodeRecordBoth(t, reflect.TypeFor[instanceRecord](), b)
 	})
 }

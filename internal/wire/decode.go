@@ -400,7 +400,7 @@ func (d *Decoder) str() (string, error) {
 // unescape finishes reading a string that starts at start and has its
 // first backslash at j.
 func (d *Decoder) unescape(start, j int) (string, error) {
-	buf := make([]byte, 0, len(d.b)-start)
+	buf := make([]byte, 0, j-start+32)
 	buf = append(buf, d.b[start:j]...)
 	for j < len(d.b) {
 		c := d.b[j]
@@ -464,7 +464,19 @@ func (d *Decoder) unescape(start, j int) (string, error) {
 }
 
 // String decodes a string into *p; null leaves *p as it is.
-func (d *Decoder) String(p *string) error { return decodeString(d, p) }
+// (Not the generic decodeString: called from another package, a generic
+// instantiation makes the decoder escape to the heap.)
+func (d *Decoder) String(p *string) error {
+	if d.Null() {
+		return nil
+	}
+	s, err := d.str()
+	if err != nil {
+		return err
+	}
+	*p = s
+	return nil
+}
 
 // number consumes a number token, checked against JSON's grammar:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
@@ -569,7 +581,33 @@ func (d *Decoder) Int(p *int) error {
 // Strings decodes an array of strings into *p: null sets nil, [] an empty
 // slice, a null element "". A second value for a slice already decoded
 // fails (encoding/json would decode into the old elements).
-func (d *Decoder) Strings(p *[]string) error { return decodeStrings(d, p) }
+func (d *Decoder) Strings(p *[]string) error {
+	if d.Null() {
+		*p = nil
+		return nil
+	}
+	if *p != nil {
+		return fallback{}
+	}
+	if err := d.Array(); err != nil {
+		return err
+	}
+	v := []string{}
+	for {
+		more, err := d.More()
+		if err != nil {
+			return err
+		}
+		if !more {
+			*p = v
+			return nil
+		}
+		v = append(v, "")
+		if err := d.String(&v[len(v)-1]); err != nil {
+			return err
+		}
+	}
+}
 
 // FoldsTo reports whether key, which matched none of names exactly, could
 // match one of them the way encoding/json falls back to a case-insensitive
