@@ -238,9 +238,8 @@ func (d *Decoder) More() (bool, error) {
 func (d *Decoder) Skip() error {
 	switch c := d.peek(); c {
 	case '{':
-		d.Object()
-		if d.depth > maxDepth {
-			return fallback{}
+		if _, err := d.Object(); err != nil {
+			return err
 		}
 		for {
 			_, more, err := d.rawKey()
@@ -864,12 +863,8 @@ func decodeStringMap(d *Decoder, p *map[string]string) error {
 	if *p != nil {
 		return fallback{}
 	}
-	if d.peek() != '{' {
-		return fallback{}
-	}
-	d.Object()
-	if d.depth > maxDepth {
-		return fallback{}
+	if ok, err := d.Object(); !ok || err != nil {
+		return fallback{} // not an object (null was handled above)
 	}
 	m := map[string]string{}
 	for {
