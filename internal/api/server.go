@@ -248,7 +248,7 @@ func decode(op wire.Operation, body []byte) (wire.Input, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return in, nil
 	}
-	if err := json.Unmarshal(body, in); err != nil {
+	if err := unmarshalInput(body, in); err != nil {
 		var te *json.UnmarshalTypeError
 		var se *json.SyntaxError
 		switch {
@@ -265,6 +265,17 @@ func decode(op wire.Operation, body []byte) (wire.Input, error) {
 		}
 	}
 	return in, nil
+}
+
+// unmarshalInput decodes body into in as json.Unmarshal does, by the
+// generated fast decoder when the shape has one (wire's DecodeJSON returns
+// exactly encoding/json's value and error, falling back to it on anything
+// unusual, so the messages above do not depend on the path taken).
+func unmarshalInput(body []byte, in wire.Input) error {
+	if d, ok := in.(interface{ DecodeJSON([]byte) error }); ok {
+		return d.DecodeJSON(body)
+	}
+	return json.Unmarshal(body, in)
 }
 
 // jsonKind names the JSON type a Go type of the wire package expects.

@@ -227,7 +227,9 @@ func decodeRecord(key string, value []byte) (any, error) {
 	default:
 		return nil, nil
 	}
-	if err := json.Unmarshal(value, obj); err != nil {
+	// Task and instance records, the bulk of the view, take wire's fast
+	// decoder (decode.go); its results and errors are json.Unmarshal's.
+	if err := unmarshalRecord(value, obj); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", key, err)
 	}
 	return obj, nil
@@ -292,7 +294,7 @@ func (t tx) get(key string, v any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := json.Unmarshal(kv.Value, v); err != nil {
+	if err := unmarshalRecord(kv.Value, v); err != nil { // json.Unmarshal's result, faster for tasks and instances
 		return false, fmt.Errorf("decode %s: %w", key, err)
 	}
 	return true, nil

@@ -5,6 +5,8 @@
 //	types_gen.go     one Go struct per structure shape, one named string
 //	                 type per enum shape (with its values)
 //	encode_gen.go    AppendJSON per structure: encoding/json's bytes, fast
+//	decode_gen.go    DecodeJSON and DecodeJSONField per structure: what
+//	                 json.Unmarshal decodes, fast, falling back to it
 //	validate_gen.go  model-constraint checks for every shape reachable
 //	                 from an operation input (required, min/max, enum, pattern)
 //	ops_gen.go       the operation table: name, input and output types,
@@ -85,6 +87,7 @@ func main() {
 	for name, src := range map[string]func() []byte{
 		"types_gen.go":    g.types,
 		"encode_gen.go":   g.encoders,
+		"decode_gen.go":   g.decoders,
 		"validate_gen.go": g.validate,
 		"ops_gen.go":      g.ops,
 	} {
@@ -527,4 +530,169 @@ func (g *gen) ops() []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// decoders writes, per structure shape, DecodeJSON (the whole input),
+// DecodeJSONField (one member, for wrapper types that embed the structure)
+// and decodeJSONObject (an object value, for nesting), plus a list decoder
+// per structure used as a list element. They decode exactly what
+// json.Unmarshal decodes into a zero value or fall back to it (decode.go
+// states the contract); TestDecodeJSONMatches and FuzzDecodeJSON check it.
+func (g *gen) decoders() []byte {
+	var b bytes.Buffer
+	b.WriteString(header)
+	b.WriteString("import \"encoding/json\"\n\n")
+	lists := map[string]bool{}
+	for _, n := range g.sortedShapes() {
+		s := g.m.Shapes[n]
+		if s.Type != "structure" || s.Document {
+			continue
+		}
+		fmt.Fprintf(&b, `// DecodeJSON decodes b into s, which must be a zero value, exactly as
+// json.Unmarshal(b, s) does: the same value and the same error. Input the
+// fast path does not decode exactly as encoding/json does (invalid JSON
+// included) is decoded again by json.Unmarshal.
+func (s *%[1]s) DecodeJSON(b []byte) error {
+	d := Decoder{b: b}
+	if s.decodeJSONObject(&d) == nil && d.End() == nil {
+		return nil
+	}
+	*s = %[1]s{}
+	return json.Unmarshal(b, s)
+}
+
+// decodeJSONObject decodes an object (or null, which leaves s as it is).
+func (s *%[1]s) decodeJSONObject(d *Decoder) error {
+	ok, err := d.Object()
+	if !ok || err != nil {
+		return err
+	}
+	for {
+		key, more, err := d.Key()
+		if !more || err != nil {
+			return err
+		}
+		handled, err := s.DecodeJSONField(d, key)
+		if err != nil {
+			return err
+		}
+		if !handled {
+			if err := d.Skip(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// DecodeJSONField decodes the value of the member named key, reporting
+// false (nothing consumed) if key names no member of %[1]s. A key that
+// matches a member only case-insensitively fails (encoding/json would
+// decode it into that member), so the caller falls back.
+func (s *%[1]s) DecodeJSONField(d *Decoder, key []byte) (bool, error) {
+`, n)
+		names := sortedKeys(s.Members)
+		if len(names) > 0 {
+			b.WriteString("\tswitch string(key) {\n")
+			for _, mn := range names {
+				fmt.Fprintf(&b, "\tcase %q:\n", mn)
+				g.decodeMember(&b, s.Members[mn].Shape, "s."+exported(mn), lists)
+			}
+			b.WriteString("\t}\n")
+			quoted := make([]string, len(names))
+			for i, mn := range names {
+				quoted[i] = fmt.Sprintf("%q", mn)
+			}
+			fmt.Fprintf(&b, "\tif FoldsTo(key, %s) {\n\t\treturn false, fallback{}\n\t}\n", strings.Join(quoted, ", "))
+		}
+		b.WriteString("\treturn false, nil\n}\n\n")
+	}
+	for _, n := range sortedKeys(lists) {
+		fmt.Fprintf(&b, `// decodeListOf%[1]s decodes a list member: null sets nil; a repeated
+// member falls back (encoding/json would decode into the old elements).
+func decodeListOf%[1]s(d *Decoder, p *[]%[1]s) error {
+	if d.Null() {
+		*p = nil
+		return nil
+	}
+	if *p != nil {
+		return fallback{}
+	}
+	if err := d.Array(); err != nil {
+		return err
+	}
+	v := []%[1]s{}
+	for {
+		more, err := d.More()
+		if err != nil {
+			return err
+		}
+		if !more {
+			*p = v
+			return nil
+		}
+		v = append(v, %[1]s{})
+		if err := v[len(v)-1].decodeJSONObject(d); err != nil {
+			return err
+		}
+	}
+}
+
+`, n)
+	}
+	b.WriteString("// decoders returns a new value of every structure type (for tests).\nfunc decoders() []interface{ DecodeJSON([]byte) error } {\n\treturn []interface{ DecodeJSON([]byte) error }{\n")
+	for _, n := range g.sortedShapes() {
+		if s := g.m.Shapes[n]; s.Type == "structure" && !s.Document {
+			fmt.Fprintf(&b, "\t\tnew(%s),\n", n)
+		}
+	}
+	b.WriteString("\t}\n}\n")
+	return b.Bytes()
+}
+
+// decodeMember writes the statements of a DecodeJSONField case decoding
+// member field f of shape name.
+func (g *gen) decodeMember(b *bytes.Buffer, name, f string, lists map[string]bool) {
+	s := g.m.Shapes[name]
+	ret := func(call string) { fmt.Fprintf(b, "\t\treturn true, %s\n", call) }
+	switch s.Type {
+	case "string":
+		ret("decodeStringPtr(d, &" + f + ")")
+	case "integer":
+		ret("decodeInt32Ptr(d, &" + f + ")")
+	case "long":
+		ret("decodeInt64Ptr(d, &" + f + ")")
+	case "double", "float":
+		ret("decodeFloat64Ptr(d, &" + f + ")")
+	case "boolean":
+		ret("decodeBoolPtr(d, &" + f + ")")
+	case "timestamp":
+		ret("decodeTimePtr(d, &" + f + ")")
+	case "structure":
+		if s.Document {
+			ret("decodeRaw(d, &" + f + ")")
+			return
+		}
+		fmt.Fprintf(b, "\t\tif d.Null() {\n\t\t\t%[1]s = nil\n\t\t\treturn true, nil\n\t\t}\n\t\tif %[1]s != nil {\n\t\t\treturn true, fallback{} // repeated: encoding/json would merge\n\t\t}\n\t\t%[1]s = new(%[2]s)\n\t\treturn true, %[1]s.decodeJSONObject(d)\n", f, name)
+	case "list":
+		es := g.m.Shapes[s.Member.Shape]
+		switch {
+		case es.Type == "string":
+			ret("decodeStrings(d, &" + f + ")")
+		case es.Type == "integer":
+			ret("decodeInt32s(d, &" + f + ")")
+		case es.Type == "structure" && !es.Document:
+			lists[s.Member.Shape] = true
+			ret("decodeListOf" + s.Member.Shape + "(d, &" + f + ")")
+		default:
+			log.Fatalf("gen: cannot decode a list of %s (%s)", s.Member.Shape, es.Type)
+		}
+	case "map":
+		if g.m.Shapes[s.Key.Shape].Type != "string" || g.m.Shapes[s.Value.Shape].Type != "string" ||
+			len(g.m.Shapes[s.Key.Shape].Enum) > 0 || len(g.m.Shapes[s.Value.Shape].Enum) > 0 {
+			log.Fatalf("gen: cannot decode map %s", name)
+		}
+		ret("decodeStringMap(d, &" + f + ")")
+	default:
+		log.Fatalf("gen: cannot decode %s of type %s", name, s.Type)
+	}
 }
