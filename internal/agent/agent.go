@@ -105,7 +105,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	eng := newEngine(ctx, a.cfg, NewECSReporter(a.cfg.ECS, a.cfg.Cluster))
+	eng := newEngine(ctx, a.cfg, newReporter(a.cfg.ECS, a.cfg.Cluster))
 	eng.startMetadata()
 	defer eng.stopMetadata() // after the runners
 	// Goroutines: the event loop, the ACS and TCS session loops, then the

@@ -2,9 +2,10 @@
 // registers with the control plane, holds an ACS session, and runs the
 // tasks it is sent on a runtime.Runtime (Docker, or the simulator). It
 // speaks only what the Amazon ECS agent speaks — the public ECS API through
-// the AWS SDK, the ACS websocket, and container health on the TCS
-// websocket — so `berth agent` and the unmodified amazon-ecs-agent are
-// interchangeable for the server.
+// the AWS SDK (state changes, its most frequent calls, through a lean
+// client of the same protocol: report_http.go), the ACS websocket, and
+// container health on the TCS websocket — so `berth agent` and the
+// unmodified amazon-ecs-agent are interchangeable for the server.
 //
 //	          ┌──────────────── Agent.Run ─────────────────┐
 //	ECS API ◀─┤ register (ARN kept in <data-dir>/agent.json) │

@@ -282,7 +282,9 @@ func (a *Agent) register(ctx context.Context) (string, error) {
 // everything except the client errors the ECS agent gives up on
 // (ClientException, InvalidParameterException, AccessDeniedException, an
 // unknown cluster) and refused credentials or signatures, which retrying
-// cannot fix either.
+// cannot fix either. It is the one classification of both the SDK's errors
+// (typed exceptions, or smithy.APIError) and the lean reporter's
+// (*apiError, a smithy.APIError), which are told apart by name.
 func retriable(err error) bool {
 	var (
 		ce  *types.ClientException
@@ -296,7 +298,8 @@ func retriable(err error) bool {
 	}
 	if errors.As(err, &api) {
 		switch api.ErrorCode() {
-		case "UnrecognizedClientException", "InvalidSignatureException",
+		case "ClientException", "InvalidParameterException", "AccessDeniedException", "ClusterNotFoundException",
+			"UnrecognizedClientException", "InvalidSignatureException",
 			"IncompleteSignatureException", "MissingAuthenticationTokenException":
 			return false
 		}

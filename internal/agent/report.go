@@ -216,7 +216,9 @@ type ContainerChange struct {
 // NewECSReporter returns the Reporter of an agent registered in cluster:
 // it calls SubmitTaskStateChange and SubmitContainerStateChange on cli.
 // ClientException, InvalidParameterException, AccessDeniedException,
-// ClusterNotFoundException and authentication failures are final.
+// ClusterNotFoundException and authentication failures are final. An Agent
+// uses it only for a client without a BaseEndpoint; with one (always, for
+// Berth) it sends the same requests without the SDK (see newReporter).
 func NewECSReporter(cli *ecs.Client, cluster string) Reporter {
 	return ecsReporter{cli: cli, cluster: cluster}
 }
