@@ -339,8 +339,8 @@ func (b *Backend) sync(ctx context.Context, st *session, now time.Time, tasks bo
 		if ok {
 			sentLive++
 		}
-		if tasks && sent != t.Desired && t.Task.ARN != "" {
-			changed = append(changed, t.Task)
+		if tasks && sent != t.Desired && t.Task != nil {
+			changed = append(changed, *t.Task)
 		}
 	}
 	stale := sentLive < len(st.sent)

@@ -299,6 +299,11 @@ func runScale(b *testing.B, instances, total int) {
 	b.Logf("server RSS %d MiB (%s), %d MiB with no task", rss>>20, rssParts(srv.cmd.Process.Pid), idleRSS>>20)
 	b.ReportMetric(float64(rss-idleRSS)/float64(total), "rss-bytes/task")
 	b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
+	// The same at rest: what the process keeps once the load has stopped
+	// and the runtime has returned its free memory (for the log only).
+	time.Sleep(15 * time.Second)
+	rest := rssBytes(b, srv.cmd.Process.Pid)
+	b.Logf("at rest 15 s later: server RSS %d MiB (%s), %.0f B/task above the server with no task", rest>>20, rssParts(srv.cmd.Process.Pid), float64(rest-idleRSS)/float64(total))
 
 	// 4. Restart.
 	sim.stop()

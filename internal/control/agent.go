@@ -17,7 +17,7 @@ type AgentTask struct {
 	ARN        string
 	Desired    string
 	ClusterARN string
-	Task       acs.Task // set only when the caller's compile returned true
+	Task       *acs.Task // set only when the caller's compile returned true
 }
 
 // InstanceTasks returns, from the view's task index, the tasks placed on an
@@ -44,7 +44,8 @@ func (c *Control) InstanceTasks(ns ecs.Namespace, cluster, instanceID string, co
 			if td == nil {
 				continue
 			}
-			at.Task = acs.CompileTask(&td.TaskDefinition, &r.Task)
+			t := acs.CompileTask(&td.TaskDefinition, &r.Task)
+			at.Task = &t
 		}
 		out = append(out, at)
 	}
