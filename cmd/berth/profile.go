@@ -35,6 +35,12 @@ func (p *profileFlag) writeHeap() {
 	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
 		fmt.Fprintln(os.Stderr, "--mem-profile:", err)
 	}
+	// The text form ends with the runtime's memory statistics (heap,
+	// stacks, released), which explain the resident set.
+	if t, err := os.Create(p.mem + ".txt"); err == nil {
+		_ = pprof.Lookup("heap").WriteTo(t, 1)
+		t.Close()
+	}
 }
 
 func (p *profileFlag) start() (func(), error) {

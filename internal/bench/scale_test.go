@@ -306,8 +306,8 @@ func runScale(b *testing.B, instances, total int) {
 	b.Logf("at rest 15 s later: server RSS %d MiB (%s), %.0f B/task above the server with no task", rest>>20, rssParts(srv.cmd.Process.Pid), float64(rest-idleRSS)/float64(total))
 
 	// 4. Restart.
+	srv.stop() // first: its heap profile (--mem-profile) then shows the sessions too
 	sim.stop()
-	srv.stop()
 	start := time.Now()
 	srv2 := startProc(b, bin, "server", "--listen", addr, "--data-dir", dataDir, "--log-level", "warn")
 	srv2.waitLine(b, "listening on ", time.Minute)
