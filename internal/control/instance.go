@@ -84,6 +84,25 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// newTaskID returns a task id: 32 hex digits like every ECS task id, the
+// first 12 the creation time in milliseconds and the other 20 random (the
+// layout of a version 7 UUID). ECS documents its task ids only as opaque
+// 32-character strings, so no client can tell these from its own; the
+// time prefix is for the store: the tasks of one RunTask, and the state
+// changes that follow them in about the order they were started, land on
+// neighbouring keys, so a group commit rewrites a few B+tree leaves
+// instead of one leaf per task.
+func newTaskID(now time.Time) string {
+	var b [16]byte
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	_, _ = rand.Read(b[6:])
+	return hex.EncodeToString(b[:])
+}
+
 // validID reports whether s is an id Berth issues (32 lowercase hex) or a
 // legacy 36-character UUID.
 func validID(s string) bool {

@@ -432,7 +432,7 @@ func resolveLaunch(cl *clusterRecord, launchType wire.LaunchType, strategy []wir
 // newTask builds a task record for a definition placed on an instance (nil
 // for Fargate, whose fleet places it).
 func (c *Control) newTask(ns ecs.Namespace, cluster string, td *taskDefRecord, opts taskOptions, inst *instanceRecord, now time.Time) *taskRecord {
-	id := newID()
+	id := newTaskID(now)
 	arn := taskARN(ns, cluster, id)
 	rec := &taskRecord{Cluster: cluster, ID: id}
 	t := &rec.Task
