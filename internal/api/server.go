@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,14 +124,27 @@ func newRequestID() string {
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	// 8-4-4-4-12 hex digits, built in place (one allocation per request).
+	var out [36]byte
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		const digits = "0123456789abcdef"
+		out[j], out[j+1] = digits[c>>4], digits[c&0xf]
+		j += 2
+	}
+	return string(out[:])
 }
 
 // ServeHTTP handles one ECS API request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
-	w.Header().Set("x-amzn-RequestId", reqID)
+	// Headers are assigned under their canonical names (what Set would
+	// store), sparing Set's canonicalisation on every request.
+	w.Header()["X-Amzn-Requestid"] = []string{reqID}
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic in request", "requestId", reqID, "panic", p)
@@ -152,9 +164,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", contentType)
+	h["Content-Type"] = []string{contentType}
 	// A known length: net/http writes the body as is, not in chunks.
-	h.Set("Content-Length", strconv.Itoa(len(out)))
+	h["Content-Length"] = []string{strconv.Itoa(len(out))}
 	_, _ = w.Write(out)
 	// An answer that outgrew the pooled buffer leaves it its larger array,
 	// so the next large answer does not grow one again.

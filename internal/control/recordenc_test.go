@@ -57,3 +57,9 @@ func TestAppendTaskRecordMatchesMarshal(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyTaskIsPrefixPlusID(t *testing.T) {
+	if got, want := keyTask(testNS, "c1", "abc"), keyTaskPrefix(testNS, "c1")+"abc"; got != want {
+		t.Fatalf("keyTask = %q, want %q", got, want)
+	}
+}

@@ -54,7 +54,9 @@ var taskStateOrder = map[string]int{
 	"DEACTIVATING": 4, "STOPPING": 5, "DEPROVISIONING": 6, "STOPPED": 7, "DELETED": 8,
 }
 
-func keyTask(ns ecs.Namespace, cluster, id string) string { return keyTaskPrefix(ns, cluster) + id }
+func keyTask(ns ecs.Namespace, cluster, id string) string {
+	return "ns/" + ns.Account + "/" + ns.Region + "/task/" + cluster + "/" + id // keyTaskPrefix + id, one allocation
+}
 
 func taskARN(ns ecs.Namespace, cluster, id string) string {
 	return ns.ARN("task/" + cluster + "/" + id)

@@ -77,11 +77,18 @@ func ParseARN(s string) (ARN, bool) {
 	if !strings.HasPrefix(s, "arn:") {
 		return ARN{}, false
 	}
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 {
-		return ARN{}, false
+	// Five colon-separated fields, then the resource (which may hold
+	// colons); cut in place, without allocating (ARNs are parsed on every
+	// Describe call, per resource).
+	var f [5]string
+	rest := s
+	for i := range f {
+		var ok bool
+		if f[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return ARN{}, false
+		}
 	}
-	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}, true
+	return ARN{Partition: f[1], Service: f[2], Region: f[3], Account: f[4], Resource: rest}, true
 }
 
 // InNamespace reports whether the ARN belongs to ns.
