@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	goruntime "runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -197,6 +198,20 @@ func benchFleetTasks(b *testing.B, instances, tasks int) {
 	var m0, m1 goruntime.MemStats
 	goruntime.ReadMemStats(&m0)
 	g0 := goruntime.NumGoroutine()
+	// BERTH_BENCH_CPUPROFILE=file profiles the measured phase alone.
+	if file := os.Getenv("BERTH_BENCH_CPUPROFILE"); file != "" {
+		out, err := os.Create(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			b.Fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = out.Close()
+		}()
+	}
 	cpu0, t0 := cpuTime(), time.Now()
 	b.StartTimer()
 
