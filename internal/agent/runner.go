@@ -136,6 +136,11 @@ func newRunner(e *engine, st taskState) *runner {
 	return r
 }
 
+// logsInfo reports whether l writes info lines: the calls made for every
+// task check it first, so that an agent logging less does not box their
+// attributes either.
+func logsInfo(l *slog.Logger) bool { return l.Enabled(context.Background(), slog.LevelInfo) }
+
 // poke wakes the loop.
 func (r *runner) poke() {
 	select {
@@ -471,7 +476,9 @@ func (r *runner) startOp(i int) {
 	r.ops[i].busy = false
 	r.touch()
 	r.mu.Unlock()
-	r.log.Info("container started", "container", c.Name, "id", id)
+	if logsInfo(r.log) {
+		r.log.Info("container started", "container", c.Name, "id", id)
+	}
 	r.wg.Go(func() { r.waitOp(i, id) })
 	r.save()
 	r.poke()
@@ -540,7 +547,9 @@ func (r *runner) exited(i int, res runtime.ExitResult, at time.Time) {
 		c.Reason = reasonOOM
 	}
 	r.touch()
-	r.log.Info("container exited", "container", c.Name, "exitCode", code)
+	if logsInfo(r.log) {
+		r.log.Info("container exited", "container", c.Name, "exitCode", code)
+	}
 	if r.st.Task.Containers[i].Essential {
 		if r.st.ExecutionStoppedAt.IsZero() {
 			r.st.ExecutionStoppedAt = at
