@@ -168,7 +168,55 @@ func (c *codec) encode(msg any) ([]byte, error) {
 	return json.Marshal(frame{Type: name, Message: body})
 }
 
+// framePrefix and messageKey are how encode writes a frame's envelope.
+const (
+	framePrefix = `{"type":"`
+	messageKey  = `","message":`
+)
+
+// splitFrame cuts a frame written exactly as encode writes it,
+// {"type":"<Name>","message":<message>} with a name of ASCII letters and
+// digits and no white space, into its name and message bytes. Whether the
+// message is one valid JSON value is for its decoding to tell.
+func splitFrame(b []byte) (name string, msg []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(b, []byte(framePrefix))
+	if !ok {
+		return "", nil, false
+	}
+	i := 0
+	for i < len(rest) && (rest[i] >= 'A' && rest[i] <= 'Z' || rest[i] >= 'a' && rest[i] <= 'z' || rest[i] >= '0' && rest[i] <= '9') {
+		i++
+	}
+	if i == 0 {
+		return "", nil, false
+	}
+	msg, ok = bytes.CutPrefix(rest[i:], []byte(messageKey))
+	if !ok || len(msg) < 2 || msg[len(msg)-1] != '}' {
+		return "", nil, false
+	}
+	return string(rest[:i]), msg[:len(msg)-1], true
+}
+
 func (c *codec) decode(b []byte) (any, error) {
+	// The frames Berth writes decode in one pass over their message
+	// instead of one over the frame and another over its message. Only a
+	// success is taken from it: when the message is not one valid value
+	// of its type, or the type is unknown, the general path below decodes
+	// the frame again, so that every error is the one it reports.
+	if name, msg, ok := splitFrame(b); ok {
+		if t, known := c.byName[name]; known {
+			p := reflect.New(t)
+			if bytes.Equal(msg, []byte("null")) || json.Unmarshal(msg, p.Interface()) == nil {
+				return p.Interface(), nil
+			}
+		}
+	}
+	return c.decodeFrame(b)
+}
+
+// decodeFrame is decode's general path: the envelope first, then the
+// message.
+func (c *codec) decodeFrame(b []byte) (any, error) {
 	var f frame
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, &MalformedFrameError{Err: err}

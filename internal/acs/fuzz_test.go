@@ -2,6 +2,7 @@ package acs
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -59,5 +60,14 @@ func FuzzDecode(f *testing.F) {
 		}
 		check(Decode, Encode)
 		check(DecodeTelemetry, EncodeTelemetry)
+		// decode's fast path for frames as encode writes them agrees
+		// with the general one.
+		for _, c := range []*codec{acsCodec, tcsCodec} {
+			m1, err1 := c.decode(b)
+			m2, err2 := c.decodeFrame(b)
+			if !reflect.DeepEqual(m1, m2) || fmt.Sprint(err1) != fmt.Sprint(err2) {
+				t.Fatalf("%s: decode %#v, %v; the general path %#v, %v", c.protocol, m1, err1, m2, err2)
+			}
+		}
 	})
 }

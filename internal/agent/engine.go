@@ -103,7 +103,9 @@ func (e *engine) apply(t acs.Task) {
 	}
 	r := e.runners[t.ARN]
 	if r == nil {
-		e.log.Info("new task", "task", t.ARN, "family", t.Family, "revision", t.Version, "desired", t.DesiredStatus)
+		if logsInfo(e.log) {
+			e.log.Info("new task", "task", t.ARN, "family", t.Family, "revision", t.Version, "desired", t.DesiredStatus)
+		}
 		e.start(newRunner(e, newTaskState(t)))
 	}
 	e.mu.Unlock()

@@ -57,9 +57,40 @@ func reportable(c *containerState) string {
 // (RUNNING, STOPPED) carry every container that changed; while the task
 // runs, containers that change are reported one by one; before the task
 // runs, container changes wait for the task's report.
+//
+// With none, it marks the report worker idle (see pokeReport) in the same
+// critical section, so that no change can slip between the two.
 func (r *runner) nextReport() (report, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	rep, ok := r.nextReportLocked()
+	if !ok {
+		r.reporting = false
+	}
+	return rep, ok
+}
+
+// reportDue reports whether nextReport would find a change to send,
+// without building it. Caller holds mu.
+func (r *runner) reportDue() bool {
+	st := &r.st
+	if (st.Status == statusRunning || st.Status == statusStopped) && st.Status != st.AckedStatus {
+		return true
+	}
+	if st.AckedStatus != statusRunning {
+		return false
+	}
+	for i := range st.Containers {
+		c := &st.Containers[i]
+		if s := reportable(c); s != "" && s != c.AckedStatus {
+			return true
+		}
+	}
+	return false
+}
+
+// nextReportLocked is nextReport with mu held.
+func (r *runner) nextReportLocked() (report, bool) {
 	st := &r.st
 	var changed []containerReport
 	for i := range st.Containers {
@@ -107,21 +138,18 @@ func (r *runner) acked(rep report) {
 }
 
 // reportLoop is the runner's report worker: it sends the next change until
-// there is none, then waits to be poked. Errors are retried with backoff,
-// except those the Reporter marks ErrRefused (for the ECS API:
-// ClientException, InvalidParameterException, AccessDeniedException), which
-// end the attempt (logged) as the ECS agent does.
+// there is none, then ends (pokeReport starts it again when there is one):
+// a task that has nothing to report holds no goroutine, nor its stack, for
+// it. Errors are retried with backoff, except those the Reporter marks
+// ErrRefused (for the ECS API: ClientException, InvalidParameterException,
+// AccessDeniedException), which end the attempt (logged) as the ECS agent
+// does.
 func (r *runner) reportLoop() {
 	bo := newBackoff(r.e.cfg.Backoff)
-	for {
+	for r.ctx.Err() == nil {
 		rep, ok := r.nextReport()
 		if !ok {
-			select {
-			case <-r.ctx.Done():
-				return
-			case <-r.reportKick:
-				continue
-			}
+			return
 		}
 		err := r.e.send(r.ctx, r.arn, rep)
 		switch {

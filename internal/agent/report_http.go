@@ -84,8 +84,7 @@ type httpReporter struct {
 	client   doer
 	signer   *v4.Signer
 
-	// bufs holds *[]byte request buffers; a buffer goes back when the
-	// transport closes the request body that reads it.
+	// bufs holds *[]byte scratch buffers to encode request bodies in.
 	bufs sync.Pool
 }
 
@@ -170,10 +169,8 @@ func (r *httpReporter) SubmitContainer(ctx context.Context, taskARN string, ch C
 // ErrRefused when retrying cannot help (see retriable), any other error
 // (transport, 5xx, throttling) as it is, for the report worker to retry.
 func (r *httpReporter) call(ctx context.Context, op string, in wire.AppendJSONer) error {
-	body := r.newBody(in)
-	req, err := r.request(ctx, op, body)
+	req, err := r.request(ctx, op, r.encode(in))
 	if err != nil {
-		body.Close() // the transport never saw it
 		return fmt.Errorf("ecs %s: %w", op, err)
 	}
 	resp, err := r.client.Do(req)
@@ -191,14 +188,20 @@ func (r *httpReporter) call(ctx context.Context, op string, in wire.AppendJSONer
 }
 
 // request builds the signed POST of body for op.
-func (r *httpReporter) request(ctx context.Context, op string, body *requestBody) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint, body)
+func (r *httpReporter) request(ctx context.Context, op string, body []byte) (*http.Request, error) {
+	// A *bytes.Reader body: the transport knows it is in memory and
+	// writes the headers and the body in one write (it flushes the
+	// headers on their own before a body of another type), and the
+	// request gets its Content-Length (without it the transport would
+	// send the request chunked; the signature covers Content-Length).
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	// The body's length is known; without it the transport would send
-	// the request chunked (and the signature covers Content-Length).
-	req.ContentLength = int64(len(body.b))
+	// As before, the transport does not resend the POST on its own
+	// (with GetBody it would after some failures of a reused
+	// connection): the report worker retries.
+	req.GetBody = nil
 	req.Header["Content-Type"] = []string{jsonContentType}
 	req.Header["X-Amz-Target"] = []string{wire.TargetPrefix + "." + op}
 	if r.creds == nil {
@@ -208,60 +211,26 @@ func (r *httpReporter) request(ctx context.Context, op string, body *requestBody
 	if err != nil {
 		return nil, fmt.Errorf("retrieve credentials: %w", err)
 	}
-	sum := sha256.Sum256(body.b)
+	sum := sha256.Sum256(body)
 	if err := r.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "ecs", r.region, time.Now()); err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
 	return req, nil
 }
 
-// requestBody is a request's encoded body in a buffer of the reporter's
-// pool. The transport may close a request body after Do returns, from
-// another goroutine, and more than once; the buffer goes back to the pool
-// at the first Close, and the mutex keeps a Read from overlapping it.
-type requestBody struct {
-	mu     sync.Mutex
-	b      []byte
-	off    int
-	buf    *[]byte // the pooled buffer b is in; nil once returned
-	reuser *httpReporter
-}
-
-// newBody encodes in into a pooled buffer.
-func (r *httpReporter) newBody(in wire.AppendJSONer) *requestBody {
+// encode returns the JSON body of in, encoded in a scratch buffer of the
+// reporter's pool and copied out at its exact size.
+func (r *httpReporter) encode(in wire.AppendJSONer) []byte {
 	buf, _ := r.bufs.Get().(*[]byte)
 	if buf == nil {
 		buf = new([]byte)
 	}
 	*buf = in.AppendJSON((*buf)[:0])
-	return &requestBody{b: *buf, buf: buf, reuser: r}
-}
-
-func (b *requestBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf == nil {
-		return 0, io.ErrClosedPipe
+	body := bytes.Clone(*buf)
+	if cap(*buf) <= maxPooledBody {
+		r.bufs.Put(buf)
 	}
-	if b.off >= len(b.b) {
-		return 0, io.EOF
-	}
-	n := copy(p, b.b[b.off:])
-	b.off += n
-	return n, nil
-}
-
-func (b *requestBody) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf == nil {
-		return nil
-	}
-	if cap(*b.buf) <= maxPooledBody {
-		b.reuser.bufs.Put(b.buf)
-	}
-	b.buf, b.b = nil, nil
-	return nil
+	return body
 }
 
 // apiError is an error answer of the ECS API: its HTTP status and the

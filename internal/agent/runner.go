@@ -39,10 +39,9 @@ type runner struct {
 	killCtx context.Context
 	kill    context.CancelFunc
 
-	kick       chan struct{} // wakes the loop; capacity 1
-	reportKick chan struct{} // wakes the report worker; capacity 1
-	wg         sync.WaitGroup
-	done       chan struct{} // closed when run has returned and its goroutines ended
+	kick chan struct{} // wakes the loop; capacity 1
+	wg   sync.WaitGroup
+	done chan struct{} // closed when run has returned and its goroutines ended
 
 	// specs and specErrs are the compiled containers, and tokens their
 	// task metadata tokens; immutable.
@@ -56,6 +55,9 @@ type runner struct {
 	begun   time.Time // when the runner started, for dependency timeouts
 	gen     uint64    // bumped by every change of st
 	removed bool      // the state file is gone: save no more
+	// reporting is set while the report worker (reportLoop) runs; it is
+	// started by run's goroutine only, and clears it when it ends.
+	reporting bool
 
 	saveMu sync.Mutex
 	saved  uint64 // guarded by saveMu
@@ -89,16 +91,15 @@ func newTaskState(t acs.Task) taskState {
 
 func newRunner(e *engine, st taskState) *runner {
 	r := &runner{
-		e:          e,
-		arn:        st.Task.ARN,
-		log:        e.log.With("task", st.Task.ARN),
-		kick:       make(chan struct{}, 1),
-		reportKick: make(chan struct{}, 1),
-		done:       make(chan struct{}),
-		st:         st,
-		ops:        make([]opState, len(st.Containers)),
-		begun:      e.now(),
-		gen:        1,
+		e:     e,
+		arn:   st.Task.ARN,
+		log:   e.log.With("task", st.Task.ARN),
+		kick:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+		st:    st,
+		ops:   make([]opState, len(st.Containers)),
+		begun: e.now(),
+		gen:   1,
 	}
 	r.ctx, r.cancel = context.WithCancel(e.ctx)
 	r.killCtx, r.kill = context.WithCancel(r.ctx)
@@ -135,6 +136,11 @@ func newRunner(e *engine, st taskState) *runner {
 	return r
 }
 
+// logsInfo reports whether l writes info lines: the calls made for every
+// task check it first, so that an agent logging less does not box their
+// attributes either.
+func logsInfo(l *slog.Logger) bool { return l.Enabled(context.Background(), slog.LevelInfo) }
+
 // poke wakes the loop.
 func (r *runner) poke() {
 	select {
@@ -143,11 +149,13 @@ func (r *runner) poke() {
 	}
 }
 
-// pokeReport wakes the report worker.
+// pokeReport starts the report worker when there is a change to send and
+// it is not running. Caller holds mu and is run's goroutine (so that the
+// worker joins wg before run waits for it).
 func (r *runner) pokeReport() {
-	select {
-	case r.reportKick <- struct{}{}:
-	default:
+	if !r.reporting && r.reportDue() {
+		r.reporting = true
+		r.wg.Go(r.reportLoop)
 	}
 }
 
@@ -180,7 +188,9 @@ func (r *runner) run() {
 	defer close(r.done)
 	defer r.wg.Wait()
 	defer r.cancel()
-	r.wg.Go(r.reportLoop)
+	r.mu.Lock()
+	r.pokeReport() // what a recovered task had not reported yet
+	r.mu.Unlock()
 	if err := r.adopt(); err != nil {
 		return // the agent is stopping
 	}
@@ -466,7 +476,9 @@ func (r *runner) startOp(i int) {
 	r.ops[i].busy = false
 	r.touch()
 	r.mu.Unlock()
-	r.log.Info("container started", "container", c.Name, "id", id)
+	if logsInfo(r.log) {
+		r.log.Info("container started", "container", c.Name, "id", id)
+	}
 	r.wg.Go(func() { r.waitOp(i, id) })
 	r.save()
 	r.poke()
@@ -535,7 +547,9 @@ func (r *runner) exited(i int, res runtime.ExitResult, at time.Time) {
 		c.Reason = reasonOOM
 	}
 	r.touch()
-	r.log.Info("container exited", "container", c.Name, "exitCode", code)
+	if logsInfo(r.log) {
+		r.log.Info("container exited", "container", c.Name, "exitCode", code)
+	}
 	if r.st.Task.Containers[i].Essential {
 		if r.st.ExecutionStoppedAt.IsZero() {
 			r.st.ExecutionStoppedAt = at

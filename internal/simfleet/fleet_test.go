@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -20,8 +21,12 @@ import (
 )
 
 // TestMain fails the run when a goroutine of the fleet or its agents
-// outlives the tests: Run must wait for every instance.
+// outlives the tests: Run must wait for every instance. With
+// benchServerEnv set, the binary is BenchmarkFleetTasks's server instead.
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(benchServerEnv); dir != "" {
+		os.Exit(serveBench(dir))
+	}
 	leaktest.Main(m, "berth/internal/simfleet.", "berth/internal/agent.")
 }
 

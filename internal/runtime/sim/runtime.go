@@ -237,7 +237,9 @@ func (r *Runtime) insert(c *container, ports []runtime.PortBinding) error {
 	r.byID[c.id] = c
 	r.byName[c.name] = c
 	r.gen++
-	r.log.Debug("sim: created", "id", c.id, "name", c.name, "image", c.image)
+	if r.debug() {
+		r.log.Debug("sim: created", "id", c.id, "name", c.name, "image", c.image)
+	}
 	return nil
 }
 
@@ -366,7 +368,9 @@ func (r *Runtime) start(c *container, now time.Time) {
 		c.exitAt, c.exitWhy = now.Add(c.b.Run), exitNatural
 	}
 	r.publish(runtime.Event{Type: runtime.EventStart, ID: c.id, Time: now})
-	r.log.Debug("sim: started", "id", c.id, "name", c.name)
+	if r.debug() {
+		r.log.Debug("sim: started", "id", c.id, "name", c.name)
+	}
 	r.advanceHealth(c, now)
 	r.reschedule(c)
 	r.runDue(now)
@@ -382,7 +386,9 @@ func (r *Runtime) failStart(c *container, now time.Time, msg string) {
 	c.health = runtime.HealthUnknown
 	c.wakeWaiters()
 	r.publish(runtime.Event{Type: runtime.EventDie, ID: c.id, Time: now})
-	r.log.Debug("sim: start failed", "id", c.id, "name", c.name, "error", msg)
+	if r.debug() {
+		r.log.Debug("sim: start failed", "id", c.id, "name", c.name, "error", msg)
+	}
 }
 
 // Stop sends SIGTERM and blocks until the container has exited or ctx
@@ -412,7 +418,9 @@ func (r *Runtime) Stop(ctx context.Context, id string, grace time.Duration) erro
 	if at := now.Add(after); c.exitAt.IsZero() || at.Before(c.exitAt) {
 		c.exitAt, c.exitWhy = at, why
 	}
-	r.log.Debug("sim: SIGTERM", "id", c.id, "name", c.name, "exitAt", c.exitAt)
+	if r.debug() {
+		r.log.Debug("sim: SIGTERM", "id", c.id, "name", c.name, "exitAt", c.exitAt)
+	}
 	r.reschedule(c)
 	r.runDue(now)
 	r.arm(now)
@@ -547,7 +555,9 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	c.removed = true
 	c.wakeWaiters()
 	r.publish(runtime.Event{Type: runtime.EventDestroy, ID: c.id, Time: now})
-	r.log.Debug("sim: removed", "id", c.id, "name", c.name)
+	if r.debug() {
+		r.log.Debug("sim: removed", "id", c.id, "name", c.name)
+	}
 	r.gen++
 	r.mu.Unlock()
 	r.save()
@@ -591,6 +601,20 @@ func (r *Runtime) sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
+	if _, real := r.clock.(RealClock); real {
+		// The wall clock (or synctest's): a plain timer, without the
+		// channel, closure and goroutine of an AfterFunc.
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.done:
+			return ErrClosed
+		}
+	}
 	ch := make(chan struct{})
 	t := r.clock.AfterFunc(d, func() { close(ch) })
 	defer t.Stop()
@@ -602,4 +626,11 @@ func (r *Runtime) sleep(ctx context.Context, d time.Duration) error {
 	case <-r.done:
 		return ErrClosed
 	}
+}
+
+// debug reports whether the logger wants debug lines: the transitions
+// check it first, so that a Runtime that does not log them does not box
+// their attributes either.
+func (r *Runtime) debug() bool {
+	return r.log.Enabled(context.Background(), slog.LevelDebug)
 }

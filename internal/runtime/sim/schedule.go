@@ -87,7 +87,9 @@ func (r *Runtime) advanceHealth(c *container, at time.Time) {
 	if h != c.health {
 		c.health = h
 		r.publish(runtime.Event{Type: runtime.EventHealth, ID: c.id, Health: h, Time: at})
-		r.log.Debug("sim: health", "id", c.id, "name", c.name, "health", h)
+		if r.debug() {
+			r.log.Debug("sim: health", "id", c.id, "name", c.name, "health", h)
+		}
 	}
 	c.healthAt = time.Time{}
 	if next >= 0 {
@@ -106,7 +108,9 @@ func (r *Runtime) finish(c *container, at time.Time, why exitKind) {
 	r.ports.release(c.static)
 	c.wakeWaiters()
 	r.publish(runtime.Event{Type: runtime.EventDie, ID: c.id, Time: at})
-	r.log.Debug("sim: exited", "id", c.id, "name", c.name, "code", c.exitCode)
+	if r.debug() {
+		r.log.Debug("sim: exited", "id", c.id, "name", c.name, "code", c.exitCode)
+	}
 }
 
 // arm points the Runtime's timer at the earliest wake time, replacing a
