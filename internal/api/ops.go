@@ -67,7 +67,7 @@ func handlers(c *control.Control) map[string]handler {
 		"RunTask":                      bind(c.RunTask),
 		"StartTask":                    bind(c.StartTask),
 		"StopTask":                     bind(c.StopTask),
-		"DescribeTasks":                bind(c.DescribeTasks),
+		"DescribeTasks":                bind(c.DescribeTasksAnswer),
 		"ListTasks":                    bind(c.ListTasks),
 		"SubmitTaskStateChange":        bind(c.SubmitTaskStateChange),
 		"SubmitContainerStateChange":   bind(c.SubmitContainerStateChange),

@@ -248,7 +248,7 @@ func runScale(b *testing.B, instances, total int) {
 
 	// 2. Reads, from 32 keep-alive clients: with fewer, the round trips
 	// between the processes, not the server, bound the rate.
-	const readers = 32
+	readers := envInt("BERTH_SCALE_READERS", 32)
 	hc := httpClient(readers)
 	rng := rand.New(rand.NewPCG(1, 2))
 	bodies := make([][]byte, 1024)
@@ -266,7 +266,7 @@ func runScale(b *testing.B, instances, total int) {
 	b.ReportMetric(describe, "describetasks-req/s")
 	var tokens sync.Map // client → next token
 	list := readRate(readers, 5*time.Second, func(i int64) error {
-		g := i % readers
+		g := i % int64(readers)
 		tok, _ := tokens.Load(g)
 		req := map[string]any{"cluster": "scale", "maxResults": 100}
 		if s, _ := tok.(string); s != "" {
@@ -296,7 +296,7 @@ func runScale(b *testing.B, instances, total int) {
 
 	// 3. Memory.
 	rss := rssBytes(b, srv.cmd.Process.Pid)
-	b.Logf("server RSS %d MiB (%s), %d MiB with no task", rss>>20, rssParts(srv.cmd.Process.Pid), idleRSS>>20)
+	b.Logf("server RSS %d MiB (%s), %d MiB with no task; sim RSS %d MiB", rss>>20, rssParts(srv.cmd.Process.Pid), idleRSS>>20, rssBytes(b, sim.cmd.Process.Pid)>>20)
 	b.ReportMetric(float64(rss-idleRSS)/float64(total), "rss-bytes/task")
 	b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
 	// The same at rest: what the process keeps once the load has stopped

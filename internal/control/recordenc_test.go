@@ -63,3 +63,38 @@ func TestKeyTaskIsPrefixPlusID(t *testing.T) {
 		t.Fatalf("keyTask = %q, want %q", got, want)
 	}
 }
+
+func TestDescribedTasksMatchesResponse(t *testing.T) {
+	f := newTaskFixture(t)
+	f.connect(t, true)
+	plain := f.run(t, "big", 1)
+	tagged, err := f.c.RunTask(testCtx(t), testNS, &wire.RunTaskRequest{Cluster: wire.Ptr("tasks"), TaskDefinition: wire.Ptr("web"),
+		Tags: []wire.Tag{{Key: wire.Ptr("team"), Value: wire.Ptr("blue+green@x")}}})
+	noErr(t, err)
+	if len(plain.Tasks) != 1 || len(tagged.Tasks) != 1 {
+		t.Fatalf("tasks not placed: %+v %+v", plain.Failures, tagged.Failures)
+	}
+	refs := []string{wire.Val(plain.Tasks[0].TaskArn), lastSegment(wire.Val(tagged.Tasks[0].TaskArn)),
+		"0123456789abcdef0123456789abcdef", "arn:aws:ecs:us-east-1:123456789012:task/other/0123", "not a task"}
+	for _, in := range []*wire.DescribeTasksRequest{
+		{Cluster: wire.Ptr("tasks"), Tasks: refs},
+		{Cluster: wire.Ptr("tasks"), Tasks: refs, Include: []wire.TaskField{wire.TaskFieldTags}},
+		{Cluster: wire.Ptr("tasks"), Tasks: refs[:2]},
+		{Cluster: wire.Ptr("tasks"), Tasks: refs[2:]},
+		{Cluster: wire.Ptr("tasks")},
+	} {
+		want, err := f.c.DescribeTasks(testCtx(t), testNS, in)
+		noErr(t, err)
+		got, err := f.c.DescribeTasksAnswer(testCtx(t), testNS, in)
+		noErr(t, err)
+		if w, g := want.AppendJSON(nil), got.AppendJSON(nil); !bytes.Equal(w, g) {
+			t.Errorf("%v:\n got %s\nwant %s", in.Tasks, g, w)
+		}
+	}
+	d, err := f.c.DescribeTasksAnswer(testCtx(t), testNS, &wire.DescribeTasksRequest{Cluster: wire.Ptr("tasks"), Tasks: refs[:2]})
+	noErr(t, err)
+	buf := make([]byte, 0, 64<<10)
+	if n := testing.AllocsPerRun(100, func() { buf = d.AppendJSON(buf[:0]) }); n != 0 {
+		t.Errorf("AppendJSON allocates %v times per call", n)
+	}
+}
