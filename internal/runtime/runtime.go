@@ -200,6 +200,25 @@ type Runtime interface {
 	Logs(ctx context.Context, id string, max int) ([]byte, error)
 }
 
+// ExitNotifier is an optional interface of a Runtime that can report a
+// container's exit through a callback instead of a blocked Wait. It exists
+// for runtimes hosting very many containers in one process (runtime/sim at
+// fleet scale), where a goroutine parked in Wait per running container
+// costs its stack and GC time; a callback costs a closure. The agent uses
+// it when the runtime has it and waits on every running container with
+// Wait otherwise (runtime/docker, whose Wait is one HTTP request anyway).
+type ExitNotifier interface {
+	// NotifyExit arranges for fn to be called once when container id has
+	// exited: at once (synchronously, before NotifyExit returns) if it
+	// already has, else later from any goroutine. A container removed
+	// before it exited counts as gone: fn is called too, and Wait then
+	// returns ErrNotFound. fn must not block and must not call back into
+	// the runtime; it should only record the fact and wake whoever calls
+	// Wait (which then returns at once) for the details. It returns
+	// ErrNotFound for an unknown id. A closed runtime may never call fn.
+	NotifyExit(id string, fn func()) error
+}
+
 // Labels the agent puts on every container it creates.
 const (
 	LabelTaskARN       = "com.amazonaws.ecs.task-arn"

@@ -66,7 +66,10 @@ type container struct {
 
 	// exited is created by the first Wait or Stop of a run and closed when
 	// the container exits or is removed.
-	exited  chan struct{}
+	exited chan struct{}
+	// onExit are the NotifyExit callbacks of the current run, called (once,
+	// outside mu) when exited would be closed.
+	onExit  []func()
 	removed bool
 }
 
@@ -78,11 +81,17 @@ func (c *container) waitChan() <-chan struct{} {
 	return c.exited
 }
 
-// wakeWaiters releases every Wait and Stop blocked on the container.
-func (c *container) wakeWaiters() {
+// wakeWaiters releases every Wait and Stop blocked on the container and
+// queues its NotifyExit callbacks, which unlock runs once mu is released.
+// Caller holds mu.
+func (r *Runtime) wakeWaiters(c *container) {
 	if c.exited != nil {
 		close(c.exited)
 		c.exited = nil
+	}
+	if len(c.onExit) > 0 {
+		r.notify = append(r.notify, c.onExit...)
+		c.onExit = nil
 	}
 }
 

@@ -15,7 +15,10 @@ import (
 	"github.com/berth-dev/berth/internal/runtime"
 )
 
-var _ runtime.Runtime = (*Runtime)(nil)
+var (
+	_ runtime.Runtime      = (*Runtime)(nil)
+	_ runtime.ExitNotifier = (*Runtime)(nil)
+)
 
 // ErrClosed is returned by every method called after Close, and by Wait and
 // Stop calls that were blocked when Close ran.
@@ -54,6 +57,11 @@ type Runtime struct {
 	timerGen uint64    // bumped whenever timer is replaced or stopped
 	subs     map[*subscriber]struct{}
 	gen      uint64 // bumped by every change StateFile must record
+	// notify holds the NotifyExit callbacks of containers that exited or
+	// were removed under mu; unlock calls them once mu is released, so
+	// that a callback taking its caller's lock cannot deadlock with a
+	// caller that holds that lock while calling the Runtime.
+	notify []func()
 
 	saveMu sync.Mutex // serialises StateFile writes
 	saved  uint64     // guarded by saveMu: the gen last written
@@ -96,7 +104,8 @@ func New(opts Options) (*Runtime, error) {
 }
 
 // Close stops the Runtime: the timer is stopped, event channels are closed,
-// blocked Wait and Stop calls return ErrClosed, and later calls return
+// blocked Wait and Stop calls return ErrClosed, NotifyExit callbacks not
+// yet called are dropped (never called), and later calls return
 // ErrClosed. Simulated containers are not stopped; with a StateFile, a new
 // Runtime picks them up. Close is idempotent and never fails.
 func (r *Runtime) Close() error {
@@ -108,6 +117,11 @@ func (r *Runtime) Close() error {
 	r.closed = true
 	close(r.done)
 	r.disarm()
+	// Nothing exits any more: drop the callbacks rather than keep what
+	// they reference alive with the Runtime.
+	for _, c := range r.byID {
+		c.onExit = nil
+	}
 	for s := range r.subs {
 		r.unsubscribe(s)
 	}
@@ -348,7 +362,7 @@ func (r *Runtime) Start(ctx context.Context, id string) error {
 		r.start(c, now)
 	}
 	r.gen++
-	r.mu.Unlock()
+	r.unlock()
 	r.save()
 	if failure != "" {
 		return fmt.Errorf("sim: start %s: %w: %s", id, runtime.ErrStart, failure)
@@ -384,7 +398,7 @@ func (r *Runtime) failStart(c *container, now time.Time, msg string) {
 	c.ended, c.err = exitFailed, msg
 	c.exitCode, c.oom = c.b.exitResult(exitFailed)
 	c.health = runtime.HealthUnknown
-	c.wakeWaiters()
+	r.wakeWaiters(c)
 	r.publish(runtime.Event{Type: runtime.EventDie, ID: c.id, Time: now})
 	if r.debug() {
 		r.log.Debug("sim: start failed", "id", c.id, "name", c.name, "error", msg)
@@ -429,7 +443,7 @@ func (r *Runtime) Stop(ctx context.Context, id string, grace time.Duration) erro
 	if c.state == runtime.StateRunning {
 		exited = c.waitChan()
 	}
-	r.mu.Unlock()
+	r.unlock()
 	r.save()
 	if exited == nil {
 		return nil
@@ -474,6 +488,44 @@ func (r *Runtime) Wait(ctx context.Context, id string) (runtime.ExitResult, erro
 		return runtime.ExitResult{}, fmt.Errorf("sim: wait %s: removed before it exited: %w", id, runtime.ErrNotFound)
 	}
 	return c.result(), nil
+}
+
+// NotifyExit calls fn once when container id exits or is removed (a
+// removed container's Wait returns ErrNotFound): synchronously if it has
+// exited already, else from the goroutine that makes it exit (a Stop,
+// Remove or Start caller, or the Runtime's timer), after the Runtime's
+// lock is released. No goroutine waits for it: the callback is kept on the
+// container, which is the point at fleet scale. fn must not block and
+// must not call the Runtime. A container that is restarted after its exit
+// needs a new NotifyExit. It returns ErrNotFound for an unknown id and
+// ErrClosed after Close; callbacks pending at Close are never called.
+func (r *Runtime) NotifyExit(id string, fn func()) error {
+	r.mu.Lock()
+	c, err := r.lookup(id)
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	if c.state == runtime.StateExited {
+		r.mu.Unlock()
+		fn()
+		return nil
+	}
+	c.onExit = append(c.onExit, fn)
+	r.mu.Unlock()
+	return nil
+}
+
+// unlock releases mu, then calls the NotifyExit callbacks queued while it
+// was held. Every critical section that can make a container exit or
+// remove it ends with unlock rather than mu.Unlock.
+func (r *Runtime) unlock() {
+	fns := r.notify
+	r.notify = nil
+	r.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // Inspect returns the container's current state, or ErrNotFound.
@@ -553,13 +605,13 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	delete(r.byName, c.name)
 	r.release(c)
 	c.removed = true
-	c.wakeWaiters()
+	r.wakeWaiters(c)
 	r.publish(runtime.Event{Type: runtime.EventDestroy, ID: c.id, Time: now})
 	if r.debug() {
 		r.log.Debug("sim: removed", "id", c.id, "name", c.name)
 	}
 	r.gen++
-	r.mu.Unlock()
+	r.unlock()
 	r.save()
 	return nil
 }

@@ -106,7 +106,7 @@ func (r *Runtime) finish(c *container, at time.Time, why exitKind) {
 	c.exitAt, c.exitWhy, c.healthAt = time.Time{}, exitNone, time.Time{}
 	r.reschedule(c)
 	r.ports.release(c.static)
-	c.wakeWaiters()
+	r.wakeWaiters(c)
 	r.publish(runtime.Event{Type: runtime.EventDie, ID: c.id, Time: at})
 	if r.debug() {
 		r.log.Debug("sim: exited", "id", c.id, "name", c.name, "code", c.exitCode)
@@ -143,10 +143,11 @@ func (r *Runtime) disarm() {
 // fire is the timer's callback: it applies what is due and re-arms. It is
 // the only code that runs on a goroutine the Runtime did not get from its
 // caller; it holds mu throughout and does nothing once the Runtime is
-// closed or the timer superseded.
+// closed or the timer superseded. The NotifyExit callbacks of the exits it
+// applies run on it too, after mu is released.
 func (r *Runtime) fire(gen uint64) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.unlock()
 	if r.closed || gen != r.timerGen {
 		return
 	}

@@ -133,7 +133,7 @@ func (r *Runtime) restoreData(data []byte) error {
 		return fmt.Errorf("sim: restore: snapshot version %d, want %d", st.Version, stateVersion)
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.unlock()
 	if r.closed {
 		return ErrClosed
 	}
