@@ -302,8 +302,11 @@ func (t tx) get(key string, v any) (bool, error) {
 
 // put encodes v at key.
 func (t tx) put(key string, v any) error {
-	if r, ok := v.(*taskRecord); ok {
+	switch r := v.(type) {
+	case *taskRecord:
 		return t.Put(key, appendTaskRecord(make([]byte, 0, 2048), r))
+	case *instanceRecord:
+		return t.Put(key, appendInstanceRecord(make([]byte, 0, 8192), r))
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -1,7 +1,10 @@
 package control
 
 import (
+	"maps"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/berth-dev/berth/internal/wire"
 )
@@ -32,6 +35,63 @@ func appendTaskRecord(b []byte, r *taskRecord) []byte {
 	e.strings("reservedPorts", r.ReservedPorts)
 	e.strings("reservedPortsUdp", r.ReservedPortsUDP)
 	e.strings("essential", r.Essential)
+	return append(e.b, '}')
+}
+
+// appendInstanceRecord appends r's stored form: exactly json.Marshal(r)'s
+// bytes (TestAppendInstanceRecordMatchesMarshal). Every RunTask rewrites
+// the record of the instance it charges, with its dozens of attributes.
+func appendInstanceRecord(b []byte, r *instanceRecord) []byte {
+	start := len(b)
+	b = r.ContainerInstance.AppendJSON(b)
+	b = b[:len(b)-1] // reopen the object
+	e := recordEncoder{b: b, first: len(b)-start == 1}
+	e.key("cluster")
+	e.b = wire.AppendString(e.b, r.Cluster)
+	e.key("id")
+	e.b = wire.AppendString(e.b, r.ID)
+	if r.PlatformDevices != nil {
+		e.key("platformDevices")
+		e.b = append(e.b, '[')
+		for i := range r.PlatformDevices {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.b = r.PlatformDevices[i].AppendJSON(e.b)
+		}
+		e.b = append(e.b, ']')
+	}
+	if t := r.DeregisteredAt; t != nil {
+		e.key("deregisteredAt")
+		e.b = append(t.AppendFormat(append(e.b, '"'), time.RFC3339Nano), '"')
+	}
+	if u := &r.Reserved; u.CPU != 0 || u.Memory != 0 || u.Ports != nil || u.UDP != nil {
+		e.key("reserved")
+		sub := recordEncoder{b: append(e.b, '{'), first: true}
+		if u.CPU != 0 {
+			sub.key("cpu")
+			sub.b = strconv.AppendInt(sub.b, u.CPU, 10)
+		}
+		if u.Memory != 0 {
+			sub.key("memory")
+			sub.b = strconv.AppendInt(sub.b, u.Memory, 10)
+		}
+		sub.strings("ports", u.Ports)
+		sub.strings("udp", u.UDP)
+		e.b = append(sub.b, '}')
+	}
+	if len(r.Groups) > 0 {
+		e.key("groups")
+		e.b = append(e.b, '{')
+		for i, g := range slices.Sorted(maps.Keys(r.Groups)) {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.b = append(wire.AppendString(e.b, g), ':')
+			e.b = strconv.AppendInt(e.b, int64(r.Groups[g]), 10)
+		}
+		e.b = append(e.b, '}')
+	}
 	return append(e.b, '}')
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/wire"
 )
 
@@ -96,5 +97,43 @@ func TestDescribedTasksMatchesResponse(t *testing.T) {
 	buf := make([]byte, 0, 64<<10)
 	if n := testing.AllocsPerRun(100, func() { buf = d.AppendJSON(buf[:0]) }); n != 0 {
 		t.Errorf("AppendJSON allocates %v times per call", n)
+	}
+}
+
+func TestAppendInstanceRecordMatchesMarshal(t *testing.T) {
+	f := newTaskFixture(t)
+	f.connect(t, true)
+	f.run(t, "web", 1)
+	var stored instanceRecord
+	noErr(t, f.c.store.View(testCtx(t), func(r store.Reader) error {
+		kv, err := r.Get(keyInstance(testNS, "tasks", f.id))
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(kv.Value, &stored)
+	}))
+	dereg := time.Date(2026, 11, 23, 10, 0, 0, 123456789, time.UTC)
+	cases := map[string]*instanceRecord{
+		"zero":     {},
+		"ids only": {Cluster: "c", ID: "i"},
+		"stored":   &stored,
+		"everything": {ContainerInstance: stored.ContainerInstance, Cluster: "c<&>", ID: "i",
+			PlatformDevices: []wire.PlatformDevice{{Id: wire.Ptr("gpu-0"), Type: wire.Ptr(wire.PlatformDeviceType("GPU"))}},
+			DeregisteredAt:  &dereg,
+			Reserved:        usage{CPU: 256, Memory: -1, Ports: []string{"80"}, UDP: []string{"53", "54"}},
+			Groups:          map[string]int{"service:web": 2, "family:<a>": 1, "": 0}},
+		"empty lists":  {PlatformDevices: []wire.PlatformDevice{}, Reserved: usage{Ports: []string{}}, Groups: map[string]int{}},
+		"reserved cpu": {Reserved: usage{CPU: 1}},
+		"local time":   {DeregisteredAt: func() *time.Time { t := dereg.In(time.FixedZone("x", 3600)); return &t }()},
+	}
+	if stored.Reserved.CPU == 0 || len(stored.Groups) == 0 || len(stored.Attributes) == 0 {
+		t.Fatalf("the stored instance should carry reservations, groups and attributes: %+v", stored)
+	}
+	for name, r := range cases {
+		want, err := json.Marshal(r)
+		noErr(t, err)
+		if got := appendInstanceRecord(nil, r); !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
 	}
 }
