@@ -40,12 +40,41 @@ var plainASCII = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// Word-at-a-time byte tests (plainPrefix): for a word x, (x-lsb)&^x&msb
+// is nonzero exactly when some byte of x is zero, and (x-n*lsb)&^x&msb
+// when some byte is below n (n <= 0x80).
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// plainPrefix returns the length of the longest prefix of s, a multiple
+// of eight, whose bytes all are in plainASCII: ARNs and IDs, most of what
+// is written, are copied after one test per eight bytes.
+func plainPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		// Non-ASCII, control characters (below 0x20), and the five
+		// characters encoding/json escapes.
+		q, bs, lt, gt, am := x^('"'*lsb), x^('\\'*lsb), x^('<'*lsb), x^('>'*lsb), x^('&'*lsb)
+		t := x | (x-0x20*lsb)&^x |
+			(q-lsb)&^q | (bs-lsb)&^bs | (lt-lsb)&^lt | (gt-lsb)&^gt | (am-lsb)&^am
+		if t&msb != 0 {
+			break
+		}
+	}
+	return i
+}
+
 // appendString writes s as a JSON string, escaped as encoding/json does
 // by default (HTML characters too; invalid UTF-8 as U+FFFD).
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := plainPrefix(s); i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if plainASCII[c] {

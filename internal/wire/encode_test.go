@@ -117,3 +117,38 @@ func BenchmarkAppendJSONTask(b *testing.B) {
 		}
 	})
 }
+
+func TestPlainPrefix(t *testing.T) {
+	// Every byte value at every position of a 16-byte string: the prefix
+	// stops at the word holding the first byte that needs attention, and
+	// the string is written as encoding/json writes it.
+	for pos := range 16 {
+		for c := range 256 {
+			buf := []byte("abcdefghijklmnop")
+			buf[pos] = byte(c)
+			s := string(buf)
+			want := len(s)
+			if c >= 0x80 || !plainASCII[c] {
+				want = pos / 8 * 8
+			}
+			if got := plainPrefix(s); got != want {
+				t.Fatalf("plainPrefix(%q) = %d, want %d", s, got, want)
+			}
+			exp, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendString(nil, s); !bytes.Equal(got, exp) {
+				t.Fatalf("appendString(%q) = %s, want %s", s, got, exp)
+			}
+		}
+	}
+}
+
+func BenchmarkAppendStringARN(b *testing.B) {
+	s := "arn:aws:ecs:us-east-1:123456789012:container-instance/scale/0123456789abcdef0123456789abcdef"
+	buf := make([]byte, 0, 256)
+	for b.Loop() {
+		buf = appendString(buf[:0], s)
+	}
+}
