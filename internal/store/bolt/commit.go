@@ -226,7 +226,7 @@ func apply(o *overlay, kv, log *bbolt.Bucket, rev store.Rev) ([]store.Event, err
 		if ev.Type == store.EventDelete {
 			err = kv.Delete([]byte(ev.KV.Key))
 		} else {
-			err = kv.Put([]byte(ev.KV.Key), encodeValue(ev.KV.CreateRev, rev, ev.KV.Value))
+			err = kv.Put([]byte(ev.KV.Key), putHeader(o.writes[ev.KV.Key].stored, ev.KV.CreateRev, rev))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("key %q: %w", ev.KV.Key, err)

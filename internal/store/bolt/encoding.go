@@ -40,12 +40,13 @@ func decodeRev(b []byte) (store.Rev, error) {
 	return store.Rev(binary.BigEndian.Uint64(b)), nil
 }
 
-// encodeValue lays out a kv bucket value: createRev | modRev | value.
-func encodeValue(createRev, modRev store.Rev, value []byte) []byte {
-	b := make([]byte, kvHeader, kvHeader+len(value))
+// putHeader lays out a kv bucket value, createRev | modRev | value, in
+// place: b holds the value after kvHeader bytes of room (overlay.Put
+// copies it so), the revisions go into that room, and b is returned.
+func putHeader(b []byte, createRev, modRev store.Rev) []byte {
 	binary.BigEndian.PutUint64(b[0:8], uint64(createRev))
 	binary.BigEndian.PutUint64(b[8:16], uint64(modRev))
-	return append(b, value...)
+	return b
 }
 
 // decodeValue decodes a kv bucket entry into a KV that owns its memory

@@ -51,7 +51,10 @@ func (r *reader) List(prefix, after string, fn func(store.KV) error) error {
 // write is one buffered change of an overlay; del means delete.
 type write struct {
 	value []byte
-	del   bool
+	// stored is value with kvHeader bytes of room in front, where apply
+	// writes the revisions: the kv bucket's entry without another copy.
+	stored []byte
+	del    bool
 }
 
 // overlay is the store.Tx of one Update fn: the batch's read-write
@@ -104,7 +107,9 @@ func (o *overlay) Put(key string, value []byte) error {
 	if len(value) > bbolt.MaxValueSize-kvHeader {
 		return fmt.Errorf("bolt: put: value of %d bytes: %w", len(value), bolterrors.ErrValueTooLarge)
 	}
-	o.set(key, write{value: bytes.Clone(value)})
+	stored := make([]byte, kvHeader+len(value))
+	copy(stored[kvHeader:], value)
+	o.set(key, write{value: stored[kvHeader:], stored: stored})
 	return nil
 }
 
