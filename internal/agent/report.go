@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/berth-dev/berth/internal/runtime"
+	"github.com/berth-dev/berth/internal/wire"
 )
 
 // maxReason bounds the reasons the agent reports (the server keeps 1024
@@ -239,6 +240,90 @@ type ContainerChange struct {
 	Reason    string
 	// Ports are a running container's resolved port bindings.
 	Ports []runtime.PortBinding
+}
+
+// Request is ch as the SubmitTaskStateChange request of a task in
+// cluster: what the agent's reporter sends, and what the server's Fargate
+// fleet hands to control directly.
+func (ch TaskChange) Request(cluster string) *wire.SubmitTaskStateChangeRequest {
+	in := &wire.SubmitTaskStateChangeRequest{
+		Cluster:            wire.Ptr(cluster),
+		Task:               wire.Ptr(ch.TaskARN),
+		Status:             wire.Ptr(ch.Status),
+		Reason:             optional(ch.Reason),
+		PullStartedAt:      wireTime(ch.PullStartedAt),
+		PullStoppedAt:      wireTime(ch.PullStoppedAt),
+		ExecutionStoppedAt: wireTime(ch.ExecutionStoppedAt),
+	}
+	if len(ch.Containers) > 0 {
+		in.Containers = make([]wire.ContainerStateChange, len(ch.Containers))
+		for i, c := range ch.Containers {
+			in.Containers[i] = wire.ContainerStateChange{
+				ContainerName:   wire.Ptr(c.Name),
+				Status:          wire.Ptr(c.Status),
+				RuntimeId:       optional(c.RuntimeID),
+				Reason:          optional(c.Reason),
+				ExitCode:        exitCode(c.ExitCode),
+				NetworkBindings: wireBindings(c.Ports),
+			}
+		}
+	}
+	return in
+}
+
+// Request is ch as the SubmitContainerStateChange request of container ch
+// of task taskARN in cluster.
+func (ch ContainerChange) Request(cluster, taskARN string) *wire.SubmitContainerStateChangeRequest {
+	return &wire.SubmitContainerStateChangeRequest{
+		Cluster:         wire.Ptr(cluster),
+		Task:            wire.Ptr(taskARN),
+		ContainerName:   wire.Ptr(ch.Name),
+		Status:          wire.Ptr(ch.Status),
+		RuntimeId:       optional(ch.RuntimeID),
+		Reason:          optional(ch.Reason),
+		ExitCode:        exitCode(ch.ExitCode),
+		NetworkBindings: wireBindings(ch.Ports),
+	}
+}
+
+// wireBindings are resolved ports as ECS network bindings (an unset host
+// address is 0.0.0.0); bindings makes the same for the SDK.
+func wireBindings(ports []runtime.PortBinding) []wire.NetworkBinding {
+	if len(ports) == 0 {
+		return nil
+	}
+	out := make([]wire.NetworkBinding, len(ports))
+	for i, p := range ports {
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		proto := wire.TransportProtocolTcp
+		if p.Protocol == "udp" {
+			proto = wire.TransportProtocolUdp
+		}
+		out[i] = wire.NetworkBinding{
+			BindIP:        wire.Ptr(ip),
+			ContainerPort: wire.Ptr(int32(p.ContainerPort)),
+			HostPort:      wire.Ptr(int32(p.HostPort)),
+			Protocol:      &proto,
+		}
+	}
+	return out
+}
+
+func wireTime(t time.Time) *wire.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return wire.NewTime(t)
+}
+
+func exitCode(c *int) *int32 {
+	if c == nil {
+		return nil
+	}
+	return wire.Ptr(int32(*c))
 }
 
 // NewECSReporter returns the Reporter of an agent registered in cluster:

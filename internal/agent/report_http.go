@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
 
-	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/wire"
 )
 
@@ -125,43 +124,11 @@ func newHTTPReporter(opts ecs.Options, cluster string) *httpReporter {
 }
 
 func (r *httpReporter) SubmitTask(ctx context.Context, ch TaskChange) error {
-	in := &wire.SubmitTaskStateChangeRequest{
-		Cluster:            aws.String(r.cluster),
-		Task:               aws.String(ch.TaskARN),
-		Status:             aws.String(ch.Status),
-		Reason:             optional(ch.Reason),
-		PullStartedAt:      wireTime(ch.PullStartedAt),
-		PullStoppedAt:      wireTime(ch.PullStoppedAt),
-		ExecutionStoppedAt: wireTime(ch.ExecutionStoppedAt),
-	}
-	if len(ch.Containers) > 0 {
-		in.Containers = make([]wire.ContainerStateChange, len(ch.Containers))
-		for i, c := range ch.Containers {
-			in.Containers[i] = wire.ContainerStateChange{
-				ContainerName:   aws.String(c.Name),
-				Status:          aws.String(c.Status),
-				RuntimeId:       optional(c.RuntimeID),
-				Reason:          optional(c.Reason),
-				ExitCode:        exitCode(c.ExitCode),
-				NetworkBindings: wireBindings(c.Ports),
-			}
-		}
-	}
-	return r.call(ctx, opSubmitTask, in)
+	return r.call(ctx, opSubmitTask, ch.Request(r.cluster))
 }
 
 func (r *httpReporter) SubmitContainer(ctx context.Context, taskARN string, ch ContainerChange) error {
-	in := &wire.SubmitContainerStateChangeRequest{
-		Cluster:         aws.String(r.cluster),
-		Task:            aws.String(taskARN),
-		ContainerName:   aws.String(ch.Name),
-		Status:          aws.String(ch.Status),
-		RuntimeId:       optional(ch.RuntimeID),
-		Reason:          optional(ch.Reason),
-		ExitCode:        exitCode(ch.ExitCode),
-		NetworkBindings: wireBindings(ch.Ports),
-	}
-	return r.call(ctx, opSubmitContainer, in)
+	return r.call(ctx, opSubmitContainer, ch.Request(r.cluster, taskARN))
 }
 
 // call sends one request of operation op and classifies its outcome as the
@@ -306,44 +273,4 @@ func errorCode(s string) string {
 		s = after
 	}
 	return strings.TrimSpace(s)
-}
-
-// wireBindings are resolved ports as ECS network bindings (an unset host
-// address is 0.0.0.0), as bindings makes them for the SDK.
-func wireBindings(ports []runtime.PortBinding) []wire.NetworkBinding {
-	if len(ports) == 0 {
-		return nil
-	}
-	out := make([]wire.NetworkBinding, len(ports))
-	for i, p := range ports {
-		ip := p.HostIP
-		if ip == "" {
-			ip = "0.0.0.0"
-		}
-		proto := wire.TransportProtocolTcp
-		if p.Protocol == "udp" {
-			proto = wire.TransportProtocolUdp
-		}
-		out[i] = wire.NetworkBinding{
-			BindIP:        aws.String(ip),
-			ContainerPort: aws.Int32(int32(p.ContainerPort)),
-			HostPort:      aws.Int32(int32(p.HostPort)),
-			Protocol:      &proto,
-		}
-	}
-	return out
-}
-
-func wireTime(t time.Time) *wire.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return wire.NewTime(t)
-}
-
-func exitCode(c *int) *int32 {
-	if c == nil {
-		return nil
-	}
-	return aws.Int32(int32(*c))
 }

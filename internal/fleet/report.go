@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/control"
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/runtime"
-	"github.com/berth-dev/berth/internal/wire"
 )
 
 // reporter is the engine's agent.Reporter: it records state changes with
@@ -24,22 +21,7 @@ func (r reporter) SubmitTask(ctx context.Context, ch agent.TaskChange) error {
 	if err != nil {
 		return err
 	}
-	in := &wire.SubmitTaskStateChangeRequest{
-		Cluster:            wire.Ptr(cluster),
-		Task:               wire.Ptr(ch.TaskARN),
-		Status:             wire.Ptr(ch.Status),
-		Reason:             optional(ch.Reason),
-		PullStartedAt:      optionalTime(ch.PullStartedAt),
-		PullStoppedAt:      optionalTime(ch.PullStoppedAt),
-		ExecutionStoppedAt: optionalTime(ch.ExecutionStoppedAt),
-	}
-	for _, c := range ch.Containers {
-		in.Containers = append(in.Containers, wire.ContainerStateChange{
-			ContainerName: wire.Ptr(c.Name), Status: wire.Ptr(c.Status), RuntimeId: optional(c.RuntimeID),
-			Reason: optional(c.Reason), ExitCode: exitCode(c.ExitCode), NetworkBindings: bindings(c.Ports),
-		})
-	}
-	_, err = r.ctl.SubmitTaskStateChange(ctx, ns, in)
+	_, err = r.ctl.SubmitTaskStateChange(ctx, ns, ch.Request(cluster))
 	return refused(err)
 }
 
@@ -48,10 +30,7 @@ func (r reporter) SubmitContainer(ctx context.Context, taskARN string, c agent.C
 	if err != nil {
 		return err
 	}
-	_, err = r.ctl.SubmitContainerStateChange(ctx, ns, &wire.SubmitContainerStateChangeRequest{
-		Cluster: wire.Ptr(cluster), Task: wire.Ptr(taskARN), ContainerName: wire.Ptr(c.Name), Status: wire.Ptr(c.Status),
-		RuntimeId: optional(c.RuntimeID), Reason: optional(c.Reason), ExitCode: exitCode(c.ExitCode), NetworkBindings: bindings(c.Ports),
-	})
+	_, err = r.ctl.SubmitContainerStateChange(ctx, ns, c.Request(cluster, taskARN))
 	return refused(err)
 }
 
@@ -76,42 +55,4 @@ func refused(err error) error {
 		return fmt.Errorf("%w: %w", agent.ErrRefused, err)
 	}
 	return err
-}
-
-func bindings(ports []runtime.PortBinding) []wire.NetworkBinding {
-	var out []wire.NetworkBinding
-	for _, p := range ports {
-		ip := p.HostIP
-		if ip == "" {
-			ip = "0.0.0.0"
-		}
-		proto := wire.TransportProtocolTcp
-		if p.Protocol == "udp" {
-			proto = wire.TransportProtocolUdp
-		}
-		out = append(out, wire.NetworkBinding{BindIP: wire.Ptr(ip), ContainerPort: wire.Ptr(int32(p.ContainerPort)),
-			HostPort: wire.Ptr(int32(p.HostPort)), Protocol: wire.Ptr(proto)})
-	}
-	return out
-}
-
-func exitCode(c *int) *int32 {
-	if c == nil {
-		return nil
-	}
-	return wire.Ptr(int32(*c))
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return wire.Ptr(s)
-}
-
-func optionalTime(t time.Time) *wire.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return wire.NewTime(t)
 }
