@@ -16,22 +16,9 @@ import (
 // reflection-based marshalling of it was a noticeable part of each
 // commit.
 func appendTaskRecord(b []byte, r *taskRecord) []byte {
-	start := len(b)
-	b = r.Task.AppendJSON(b)
-	b = b[:len(b)-1] // reopen the object
-	e := recordEncoder{b: b, first: len(b)-start == 1}
-	e.key("cluster")
-	e.b = wire.AppendString(e.b, r.Cluster)
-	e.key("id")
-	e.b = wire.AppendString(e.b, r.ID)
-	if r.ReservedCPU != 0 {
-		e.key("reservedCpu")
-		e.b = strconv.AppendInt(e.b, r.ReservedCPU, 10)
-	}
-	if r.ReservedMemory != 0 {
-		e.key("reservedMemory")
-		e.b = strconv.AppendInt(e.b, r.ReservedMemory, 10)
-	}
+	e := openRecord(r.Task.AppendJSON(b), len(b), r.Cluster, r.ID)
+	e.int64("reservedCpu", r.ReservedCPU)
+	e.int64("reservedMemory", r.ReservedMemory)
 	e.strings("reservedPorts", r.ReservedPorts)
 	e.strings("reservedPortsUdp", r.ReservedPortsUDP)
 	e.strings("essential", r.Essential)
@@ -42,14 +29,7 @@ func appendTaskRecord(b []byte, r *taskRecord) []byte {
 // bytes (TestAppendInstanceRecordMatchesMarshal). Every RunTask rewrites
 // the record of the instance it charges, with its dozens of attributes.
 func appendInstanceRecord(b []byte, r *instanceRecord) []byte {
-	start := len(b)
-	b = r.ContainerInstance.AppendJSON(b)
-	b = b[:len(b)-1] // reopen the object
-	e := recordEncoder{b: b, first: len(b)-start == 1}
-	e.key("cluster")
-	e.b = wire.AppendString(e.b, r.Cluster)
-	e.key("id")
-	e.b = wire.AppendString(e.b, r.ID)
+	e := openRecord(r.ContainerInstance.AppendJSON(b), len(b), r.Cluster, r.ID)
 	if r.PlatformDevices != nil {
 		e.key("platformDevices")
 		e.b = append(e.b, '[')
@@ -68,14 +48,8 @@ func appendInstanceRecord(b []byte, r *instanceRecord) []byte {
 	if u := &r.Reserved; u.CPU != 0 || u.Memory != 0 || u.Ports != nil || u.UDP != nil {
 		e.key("reserved")
 		sub := recordEncoder{b: append(e.b, '{'), first: true}
-		if u.CPU != 0 {
-			sub.key("cpu")
-			sub.b = strconv.AppendInt(sub.b, u.CPU, 10)
-		}
-		if u.Memory != 0 {
-			sub.key("memory")
-			sub.b = strconv.AppendInt(sub.b, u.Memory, 10)
-		}
+		sub.int64("cpu", u.CPU)
+		sub.int64("memory", u.Memory)
 		sub.strings("ports", u.Ports)
 		sub.strings("udp", u.UDP)
 		e.b = append(sub.b, '}')
@@ -99,6 +73,26 @@ func appendInstanceRecord(b []byte, r *instanceRecord) []byte {
 type recordEncoder struct {
 	b     []byte
 	first bool
+}
+
+// openRecord reopens the JSON object of a record's embedded structure,
+// appended to b from start, and appends the members every record has
+// first: its cluster and id.
+func openRecord(b []byte, start int, cluster, id string) recordEncoder {
+	e := recordEncoder{b: b[:len(b)-1], first: len(b)-start == len("{}")}
+	e.key("cluster")
+	e.b = wire.AppendString(e.b, cluster)
+	e.key("id")
+	e.b = wire.AppendString(e.b, id)
+	return e
+}
+
+// int64 appends an omitempty integer member.
+func (e *recordEncoder) int64(name string, v int64) {
+	if v != 0 {
+		e.key(name)
+		e.b = strconv.AppendInt(e.b, v, 10)
+	}
 }
 
 func (e *recordEncoder) key(name string) {
