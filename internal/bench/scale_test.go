@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -133,35 +134,34 @@ func (p *proc) stop() {
 	p.done <- nil // later stops return at once
 }
 
+// statusKB reads the named fields (in KiB) of a process's
+// /proc/<pid>/status; fields it lacks are absent from the map.
+func statusKB(pid int, names ...string) map[string]int64 {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	out := map[string]int64{}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && slices.Contains(names, strings.TrimSuffix(f[0], ":")) {
+			out[strings.TrimSuffix(f[0], ":")], _ = strconv.ParseInt(f[1], 10, 64)
+		}
+	}
+	return out
+}
+
 // rssBytes reads a process's resident set size.
 func rssBytes(b *testing.B, pid int) int64 {
 	b.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
+	kb, ok := statusKB(pid, "VmRSS")["VmRSS"]
+	if !ok {
+		b.Fatalf("no VmRSS for process %d", pid)
 	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024
-		}
-	}
-	b.Fatal("no VmRSS")
-	return 0
+	return kb * 1024
 }
 
 // rssParts is a process's resident set by kind (RssAnon: heap and
 // stacks; RssFile: mapped files, here bbolt's mapping), for the log.
 func rssParts(pid int) string {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	var parts []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && (f[0] == "RssAnon:" || f[0] == "RssFile:") {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			parts = append(parts, fmt.Sprintf("%s %d MiB", strings.TrimSuffix(f[0], ":"), kb>>10))
-		}
-	}
-	return strings.Join(parts, ", ")
+	kb := statusKB(pid, "RssAnon", "RssFile")
+	return fmt.Sprintf("RssAnon %d MiB, RssFile %d MiB", kb["RssAnon"]>>10, kb["RssFile"]>>10)
 }
 
 // cpuSeconds reads a process's user and system CPU time.
