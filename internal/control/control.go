@@ -64,6 +64,9 @@ type Control struct {
 	secret []byte // page-token signing key, persisted under meta/
 
 	placements placements // RunTask's cached candidates (placement.go)
+	// encBufs holds the buffers records are encoded into before the store
+	// copies them (tx.put): one per concurrent transaction, reused.
+	encBufs sync.Pool
 
 	// Lifecycle: cancel stops the view follower; wg waits for it.
 	cancel context.CancelFunc
@@ -283,7 +286,13 @@ func launchTypeOf(launchType, provider string) string {
 }
 
 // tx wraps store.Tx with JSON helpers.
-type tx struct{ store.Tx }
+type tx struct {
+	store.Tx
+	bufs *sync.Pool // of *[]byte, for put's encoding; nil: allocate
+}
+
+// tx is stx with the helpers and Control's encoding buffers.
+func (c *Control) tx(stx store.Tx) tx { return tx{Tx: stx, bufs: &c.encBufs} }
 
 // get decodes the record at key into v; found is false if it is absent.
 func (t tx) get(key string, v any) (bool, error) {
@@ -301,12 +310,28 @@ func (t tx) get(key string, v any) (bool, error) {
 }
 
 // put encodes v at key.
+// Tasks and instances, written on every RunTask and state change, are
+// encoded into a reused buffer: Put copies the value.
 func (t tx) put(key string, v any) error {
-	switch r := v.(type) {
-	case *taskRecord:
-		return t.Put(key, appendTaskRecord(make([]byte, 0, 2048), r))
-	case *instanceRecord:
-		return t.Put(key, appendInstanceRecord(make([]byte, 0, 8192), r))
+	switch v.(type) {
+	case *taskRecord, *instanceRecord:
+		var bp *[]byte
+		if t.bufs != nil {
+			bp, _ = t.bufs.Get().(*[]byte)
+		}
+		if bp == nil {
+			bp = new([]byte)
+		}
+		if r, ok := v.(*taskRecord); ok {
+			*bp = appendTaskRecord((*bp)[:0], r)
+		} else {
+			*bp = appendInstanceRecord((*bp)[:0], v.(*instanceRecord))
+		}
+		err := t.Put(key, *bp)
+		if t.bufs != nil && cap(*bp) <= 64<<10 {
+			t.bufs.Put(bp)
+		}
+		return err
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -319,7 +344,7 @@ func (t tx) put(key string, v any) error {
 // its result, so the caller's next read sees its own write. fn MAY RUN MORE
 // THAN ONCE: it must not touch anything outside t.
 func (c *Control) update(ctx context.Context, fn func(t tx) error) error {
-	rev, err := c.store.Update(ctx, func(stx store.Tx) error { return fn(tx{stx}) })
+	rev, err := c.store.Update(ctx, func(stx store.Tx) error { return fn(c.tx(stx)) })
 	if err != nil {
 		return err
 	}

@@ -642,7 +642,7 @@ func (c *Control) RunTask(ctx context.Context, ns ecs.Namespace, in *wire.RunTas
 			pre = c.prePlace(ns, in, td, res, group, count, hash)
 		}
 		rev, err := c.store.Update(ctx, func(stx store.Tx) error {
-			return c.runTaskTx(tx{stx}, ns, in, td, pre, res, group, count, hash, now, out)
+			return c.runTaskTx(c.tx(stx), ns, in, td, pre, res, group, count, hash, now, out)
 		})
 		if errors.Is(err, errStalePlacement) {
 			pre.done()

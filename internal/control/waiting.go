@@ -269,7 +269,7 @@ func (c *Control) placeWaitingTask(ctx context.Context, it waitItem, now time.Ti
 	}
 	id := lastSegment(pre.plan.Placements[0].ARN)
 	rev, err := c.store.Update(ctx, func(stx store.Tx) error {
-		t := tx{stx}
+		t := c.tx(stx)
 		rec, err := storedTask(t, it.ns, w.Cluster, w.TaskID)
 		if err != nil {
 			return err
