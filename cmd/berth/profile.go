@@ -4,8 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"sync"
+	"syscall"
 )
 
 // profileFlag adds --cpu-profile and --mem-profile to a role's flags.
@@ -16,16 +19,19 @@ type profileFlag struct{ path, mem string }
 
 func (p *profileFlag) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.path, "cpu-profile", "", "write a CPU profile (pprof) of the whole run to this file (diagnostics)")
-	fs.StringVar(&p.mem, "mem-profile", "", "write a heap profile (pprof: live and allocated) to this file at exit (diagnostics)")
+	fs.StringVar(&p.mem, "mem-profile", "", "write a heap profile (pprof: live and allocated) to this file at exit, and to FILE.usr1 on SIGUSR1 (diagnostics)")
 }
 
 // writeHeap writes the heap profile, after a GC so the live figures are
 // current.
-func (p *profileFlag) writeHeap() {
-	if p.mem == "" {
+func (p *profileFlag) writeHeap() { p.writeHeapTo(p.mem) }
+
+// writeHeapTo writes the heap profile to path (and its text twin).
+func (p *profileFlag) writeHeapTo(path string) {
+	if path == "" {
 		return
 	}
-	f, err := os.Create(p.mem)
+	f, err := os.Create(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "--mem-profile:", err)
 		return
@@ -37,15 +43,16 @@ func (p *profileFlag) writeHeap() {
 	}
 	// The text form ends with the runtime's memory statistics (heap,
 	// stacks, released), which explain the resident set.
-	if t, err := os.Create(p.mem + ".txt"); err == nil {
+	if t, err := os.Create(path + ".txt"); err == nil {
 		_ = pprof.Lookup("heap").WriteTo(t, 1)
 		t.Close()
 	}
 }
 
 func (p *profileFlag) start() (func(), error) {
+	stopSignal := p.onSignal()
 	if p.path == "" {
-		return p.writeHeap, nil
+		return func() { stopSignal(); p.writeHeap() }, nil
 	}
 	f, err := os.Create(p.path)
 	if err != nil {
@@ -56,8 +63,38 @@ func (p *profileFlag) start() (func(), error) {
 		return nil, fmt.Errorf("--cpu-profile: %w", err)
 	}
 	return func() {
+		stopSignal()
 		pprof.StopCPUProfile()
 		f.Close()
 		p.writeHeap()
 	}, nil
+}
+
+// onSignal, with --mem-profile, writes the heap profile to FILE.usr1 each
+// time the process gets SIGUSR1 (the live heap of a running process, which
+// the profile at exit no longer shows once sessions have closed). It
+// returns the function that stops listening.
+func (p *profileFlag) onSignal() func() {
+	if p.mem == "" {
+		return func() {}
+	}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGUSR1)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-ch:
+				p.writeHeapTo(p.mem + ".usr1")
+			case <-done:
+				return
+			}
+		}
+	})
+	return func() {
+		signal.Stop(ch)
+		close(done)
+		wg.Wait()
+	}
 }

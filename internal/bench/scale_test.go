@@ -303,6 +303,11 @@ func runScale(b *testing.B, instances, total int) {
 	// and the runtime has returned its free memory (for the log only).
 	time.Sleep(15 * time.Second)
 	rest := rssBytes(b, srv.cmd.Process.Pid)
+	if os.Getenv("BERTH_SCALE_PROFILE") != "" {
+		// The live heap with every task RUNNING and every session open.
+		_ = srv.cmd.Process.Signal(syscall.SIGUSR1)
+		time.Sleep(2 * time.Second)
+	}
 	b.Logf("at rest 15 s later: server RSS %d MiB (%s), %.0f B/task above the server with no task", rest>>20, rssParts(srv.cmd.Process.Pid), float64(rest-idleRSS)/float64(total))
 
 	// 4. Restart.

@@ -31,12 +31,12 @@ func (c *Control) InstanceTasks(ns ecs.Namespace, cluster, instanceID string, co
 	rev := c.view.rev
 	c.view.mu.RUnlock()
 	recs := c.view.index.instanceTasks(arn)
-	slices.SortFunc(recs, func(a, b *taskRecord) int { return strings.Compare(wire.Val(a.TaskArn), wire.Val(b.TaskArn)) })
+	slices.SortFunc(recs, func(a, b *packedTask) int { return strings.Compare(wire.Val(a.TaskArn), wire.Val(b.TaskArn)) })
 	out := make([]AgentTask, 0, len(recs))
 	for _, r := range recs {
-		at := AgentTask{ARN: wire.Val(r.TaskArn), Desired: wire.Val(r.DesiredStatus), ClusterARN: wire.Val(r.ClusterArn)}
+		at := AgentTask{ARN: wire.Val(r.TaskArn), Desired: wire.Val(r.DesiredStatus), ClusterARN: wire.Val(r.tmpl.ClusterArn)}
 		if compile != nil && compile(at.ARN, at.Desired) {
-			ref, ok := parseTaskDefRef(ns, wire.Val(r.TaskDefinitionArn))
+			ref, ok := parseTaskDefRef(ns, wire.Val(r.tmpl.TaskDefinitionArn))
 			if !ok {
 				continue
 			}
@@ -44,7 +44,7 @@ func (c *Control) InstanceTasks(ns ecs.Namespace, cluster, instanceID string, co
 			if td == nil {
 				continue
 			}
-			t := acs.CompileTask(&td.TaskDefinition, &r.Task)
+			t := acs.CompileTask(&td.TaskDefinition, &r.unpack().Task)
 			at.Task = &t
 		}
 		out = append(out, at)

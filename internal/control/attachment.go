@@ -42,8 +42,8 @@ func (c *Control) SubmitAttachmentStateChanges(ctx context.Context, ns ecs.Names
 	}
 	taskOf := map[string]string{} // attachment id → task key
 	c.view.scan(keyTaskPrefix(ns, cluster), "", false, func(key string, obj any) bool {
-		if r, ok := obj.(*taskRecord); ok {
-			for _, a := range r.Attachments {
+		if p, ok := obj.(*packedTask); ok {
+			for _, a := range p.tmpl.Attachments {
 				if _, ok := want[wire.Val(a.Id)]; ok {
 					taskOf[wire.Val(a.Id)] = key
 				}

@@ -211,8 +211,8 @@ func (c *Control) instanceTaskCounts(ns ecs.Namespace, cluster, instanceARN stri
 // isDaemonTask reports whether a task belongs to a DAEMON service: its
 // group is "service:<name>" and that service's scheduling strategy is
 // DAEMON.
-func (c *Control) isDaemonTask(ns ecs.Namespace, cluster string, t *taskRecord) bool {
-	svc, ok := strings.CutPrefix(wire.Val(t.Group), "service:")
+func (c *Control) isDaemonTask(ns ecs.Namespace, cluster string, t *packedTask) bool {
+	svc, ok := strings.CutPrefix(t.group(), "service:")
 	if !ok {
 		return false
 	}

@@ -199,7 +199,7 @@ func (c *Control) fleetTasks(prefix string, fn func(ns ecs.Namespace, cluster, i
 		}
 		ns := ecs.Namespace{Account: parts[0], Region: parts[1]}
 		cluster, id := parts[2], parts[3]
-		rec, _ := c.view.get(keyTask(ns, cluster, id)).(*taskRecord)
+		rec := c.view.task(keyTask(ns, cluster, id))
 		if rec == nil || wire.Val(rec.LastStatus) == taskStopped {
 			continue
 		}

@@ -20,7 +20,7 @@ func (c *Control) ReportHealth(ctx context.Context, ns ecs.Namespace, taskARN st
 		return ecs.Errorf(ecs.InvalidParameter, "The task ARN '%s' is not valid.", taskARN)
 	}
 	cluster, id, _ := cutPath(a.Path())
-	view, _ := c.view.get(keyTask(ns, cluster, id)).(*taskRecord)
+	view := c.view.task(keyTask(ns, cluster, id))
 	if view == nil {
 		return ecs.Errorf(ecs.InvalidParameter, "The referenced task was not found.")
 	}

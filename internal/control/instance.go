@@ -506,7 +506,7 @@ func (c *Control) queryCandidate(ns ecs.Namespace, r *instanceRecord) scheduler.
 	for _, t := range c.view.index.instanceTasks(wire.Val(r.ContainerInstanceArn)) {
 		if wire.Val(t.DesiredStatus) == taskRunning {
 			cand.RunningTasksCount++
-			cand.TaskGroups[wire.Val(t.Group)]++
+			cand.TaskGroups[t.group()]++
 		}
 	}
 	return cand

@@ -23,6 +23,17 @@ type interner struct {
 	// essential equal lists of essential containers (keyed by the names).
 	overrides map[string]*wire.TaskOverride
 	essential map[string][]string
+	// pk packs the view's task records (packtask.go).
+	pk packer
+}
+
+// pack shares a decoded task record's repeated values and returns its
+// packed form, which the view holds.
+func (in *interner) pack(r *taskRecord) *packedTask {
+	in.task(r)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.pk.pack(r)
 }
 
 // maxInterned bounds the table: beyond it values are no longer shared

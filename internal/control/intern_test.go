@@ -18,6 +18,7 @@ func TestInternKeepsValues(t *testing.T) {
 	noErr(t, err)
 	plain, err := decodeRecord("ns/1/r/task/c/1", raw)
 	noErr(t, err)
+	a, b = a.(*packedTask).unpack(), b.(*packedTask).unpack()
 	ja, _ := json.Marshal(a)
 	jp, _ := json.Marshal(plain)
 	if !bytes.Equal(ja, jp) {

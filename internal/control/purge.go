@@ -26,12 +26,14 @@ func (c *Control) Purge(ctx context.Context, now time.Time, retention time.Durat
 	var deleting []string
 	c.view.scan("ns/", "", false, func(key string, obj any) bool {
 		switch r := obj.(type) {
-		case *taskRecord:
-			if wire.Val(r.LastStatus) == taskStopped && r.StoppedAt != nil && r.StoppedAt.Before(cutoff) {
-				stale = append(stale, key)
-			} else {
-				referenced[nsOf(key)+wire.Val(r.TaskDefinitionArn)] = true
+		case *packedTask:
+			if wire.Val(r.LastStatus) == taskStopped {
+				if rec := r.unpack(); rec.StoppedAt != nil && rec.StoppedAt.Before(cutoff) {
+					stale = append(stale, key)
+					return true
+				}
 			}
+			referenced[nsOf(key)+wire.Val(r.tmpl.TaskDefinitionArn)] = true
 		case *taskDefRecord:
 			if wire.Val(r.Status) == wire.TaskDefinitionStatusDeleteInProgress {
 				deleting = append(deleting, key)

@@ -478,7 +478,7 @@ func (c *Control) serviceHasTasks(ns ecs.Namespace, rec *serviceRecord) bool {
 	group := "service:" + rec.Name
 	found := false
 	c.view.scan(keyTaskPrefix(ns, rec.Cluster), "", false, func(_ string, obj any) bool {
-		if r, ok := obj.(*taskRecord); ok && wire.Val(r.Group) == group && wire.Val(r.LastStatus) != taskStopped {
+		if r, ok := obj.(*packedTask); ok && r.group() == group && wire.Val(r.LastStatus) != taskStopped {
 			found = true
 			return false
 		}

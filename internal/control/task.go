@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
@@ -1139,8 +1140,8 @@ func (c *Control) DescribeTasks(ctx context.Context, ns ecs.Namespace, in *wire.
 		return nil, err
 	}
 	out := &wire.DescribeTasksResponse{Tasks: make([]wire.Task, 0, len(d.recs)), Failures: d.failures}
-	for _, rec := range d.recs {
-		out.Tasks = append(out.Tasks, d.task(rec))
+	for _, p := range d.recs {
+		out.Tasks = append(out.Tasks, d.task(p.unpack()))
 	}
 	return out, nil
 }
@@ -1159,12 +1160,12 @@ func (c *Control) DescribeTasksAnswer(ctx context.Context, ns ecs.Namespace, in 
 		return nil, err
 	}
 	cluster := wire.Val(cl.ClusterName)
-	d := &DescribedTasks{recs: make([]*taskRecord, 0, len(in.Tasks)), failures: []wire.Failure{},
+	d := &DescribedTasks{recs: make([]*packedTask, 0, len(in.Tasks)), failures: []wire.Failure{}, scratch: &c.unpackScratch,
 		withTags: slices.Contains(in.Include, wire.TaskFieldTags)}
 	for _, ref := range in.Tasks {
 		parent, id, ok := ecs.ResolveName(ns, ref, "task")
 		if ok && (parent == "" || parent == cluster) {
-			if rec, found := c.view.get(keyTask(ns, cluster, id)).(*taskRecord); found {
+			if rec, found := c.view.get(keyTask(ns, cluster, id)).(*packedTask); found {
 				d.recs = append(d.recs, rec)
 				continue
 			}
@@ -1182,7 +1183,8 @@ func (c *Control) DescribeTasksAnswer(ctx context.Context, ns ecs.Namespace, in 
 // the bytes of the wire.DescribeTasksResponse DescribeTasks returns
 // (TestDescribedTasksMatchesResponse).
 type DescribedTasks struct {
-	recs     []*taskRecord // the view's: shared, never modified
+	recs     []*packedTask // the view's: shared, never modified
+	scratch  *sync.Pool    // of *unpackScratch
 	failures []wire.Failure
 	withTags bool
 }
@@ -1207,13 +1209,20 @@ func (d *DescribedTasks) AppendJSON(b []byte) []byte {
 		b = d.failures[i].AppendJSON(b)
 	}
 	b = append(b, `],"tasks":[`...)
-	for i, rec := range d.recs {
+	sc, _ := d.scratch.Get().(*unpackScratch)
+	if sc == nil {
+		sc = new(unpackScratch)
+	}
+	for i, p := range d.recs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		t := d.task(rec)
+		p.unpackInto(&sc.rec, sc)
+		t := d.task(&sc.rec)
 		b = t.AppendJSON(b)
 	}
+	sc.rec = taskRecord{} // keep nothing alive
+	d.scratch.Put(sc)
 	return append(b, "]}"...)
 }
 
@@ -1253,16 +1262,16 @@ func (c *Control) ListTasks(ctx context.Context, ns ecs.Namespace, in *wire.List
 	}
 	filter := strings.Join([]string{desired, instanceARNFilter, wire.Val(in.Family), wire.Val(in.ServiceName), wire.Val(in.StartedBy), string(wire.Val(in.LaunchType))}, "|")
 	arns, next, err := page(c, "ListTasks", filter, in.NextToken, n, keyTaskPrefix(ns, cluster), false, func(_ string, obj any) (string, bool) {
-		r, ok := obj.(*taskRecord)
+		r, ok := obj.(*packedTask)
 		if !ok || wire.Val(r.DesiredStatus) != desired {
 			return "", false
 		}
 		switch {
 		case instanceARNFilter != "" && wire.Val(r.ContainerInstanceArn) != instanceARNFilter,
-			in.Family != nil && !strings.HasPrefix(wire.Val(r.TaskDefinitionArn), ns.ARN("task-definition/"+*in.Family+":")),
-			in.ServiceName != nil && wire.Val(r.Group) != "service:"+*in.ServiceName,
-			in.StartedBy != nil && wire.Val(r.StartedBy) != *in.StartedBy,
-			in.LaunchType != nil && wire.Val(r.LaunchType) != *in.LaunchType:
+			in.Family != nil && !strings.HasPrefix(wire.Val(r.tmpl.TaskDefinitionArn), ns.ARN("task-definition/"+*in.Family+":")),
+			in.ServiceName != nil && r.group() != "service:"+*in.ServiceName,
+			in.StartedBy != nil && wire.Val(r.tmpl.StartedBy) != *in.StartedBy,
+			in.LaunchType != nil && wire.Val(r.tmpl.LaunchType) != *in.LaunchType:
 			return "", false
 		}
 		return wire.Val(r.TaskArn), true

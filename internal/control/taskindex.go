@@ -23,11 +23,11 @@ import (
 // changed.
 type taskIndex struct {
 	mu         sync.RWMutex
-	byInstance map[string]map[string]*taskRecord // instance ARN → task key → record
+	byInstance map[string]map[string]*packedTask // instance ARN → task key → record
 	clusters   map[string]*taskCounts            // nsPrefix + cluster
 	// byGroup holds every task (any status) by nsPrefix + cluster + "|" +
 	// group: a service's tasks are its group "service:<name>".
-	byGroup map[string]map[string]*taskRecord
+	byGroup map[string]map[string]*packedTask
 	// services holds every service record by key.
 	services map[string]*serviceRecord
 
@@ -55,9 +55,9 @@ func newTaskIndex() *taskIndex {
 }
 
 func (x *taskIndex) init() {
-	x.byInstance = map[string]map[string]*taskRecord{}
+	x.byInstance = map[string]map[string]*packedTask{}
 	x.clusters = map[string]*taskCounts{}
-	x.byGroup = map[string]map[string]*taskRecord{}
+	x.byGroup = map[string]map[string]*packedTask{}
 	x.services = map[string]*serviceRecord{}
 }
 
@@ -94,8 +94,8 @@ func (x *taskIndex) apply(key string, old, new any) {
 		x.mu.Unlock()
 		return
 	}
-	o, _ := old.(*taskRecord)
-	n, _ := new.(*taskRecord)
+	o, _ := old.(*packedTask)
+	n, _ := new.(*packedTask)
 	if o == nil && n == nil {
 		return
 	}
@@ -128,11 +128,11 @@ func isService(obj any) bool {
 	return ok
 }
 
-func groupKey(taskKey string, r *taskRecord) string {
-	return clusterOfTaskKey(taskKey) + "|" + wire.Val(r.Group)
+func groupKey(taskKey string, r *packedTask) string {
+	return clusterOfTaskKey(taskKey) + "|" + r.group()
 }
 
-func (x *taskIndex) remove(key string, r *taskRecord) {
+func (x *taskIndex) remove(key string, r *packedTask) {
 	if r == nil {
 		return
 	}
@@ -153,21 +153,21 @@ func (x *taskIndex) remove(key string, r *taskRecord) {
 	x.count(key, r, -1)
 }
 
-func (x *taskIndex) add(key string, r *taskRecord) {
+func (x *taskIndex) add(key string, r *packedTask) {
 	if r == nil {
 		return
 	}
 	gk := groupKey(key, r)
 	g := x.byGroup[gk]
 	if g == nil {
-		g = map[string]*taskRecord{}
+		g = map[string]*packedTask{}
 		x.byGroup[gk] = g
 	}
 	g[key] = r
 	if arn := wire.Val(r.ContainerInstanceArn); arn != "" && wire.Val(r.LastStatus) != taskStopped {
 		m := x.byInstance[arn]
 		if m == nil {
-			m = map[string]*taskRecord{}
+			m = map[string]*packedTask{}
 			x.byInstance[arn] = m
 		}
 		m[key] = r
@@ -175,7 +175,7 @@ func (x *taskIndex) add(key string, r *taskRecord) {
 	x.count(key, r, 1)
 }
 
-func (x *taskIndex) count(key string, r *taskRecord, d int) {
+func (x *taskIndex) count(key string, r *packedTask, d int) {
 	i := 0
 	switch wire.Val(r.LastStatus) {
 	case taskRunning:
@@ -190,18 +190,18 @@ func (x *taskIndex) count(key string, r *taskRecord, d int) {
 		tc = &taskCounts{byLaunch: map[string][2]int{}}
 		x.clusters[ck] = tc
 	}
-	launch := launchTypeOf(string(wire.Val(r.LaunchType)), wire.Val(r.CapacityProviderName))
+	launch := launchTypeOf(string(wire.Val(r.tmpl.LaunchType)), wire.Val(r.tmpl.CapacityProviderName))
 	v := tc.byLaunch[launch]
 	v[i] += d
 	tc.byLaunch[launch] = v
 }
 
 // instanceTasks returns the live tasks on an instance (in no order).
-func (x *taskIndex) instanceTasks(instanceARN string) []*taskRecord {
+func (x *taskIndex) instanceTasks(instanceARN string) []*packedTask {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	m := x.byInstance[instanceARN]
-	out := make([]*taskRecord, 0, len(m))
+	out := make([]*packedTask, 0, len(m))
 	for _, r := range m {
 		out = append(out, r)
 	}
@@ -225,7 +225,7 @@ func (x *taskIndex) clusterCounts(clusterKey string) map[string][2]int {
 }
 
 // groupTasks returns every task (any status) of a task group in a
-// cluster, sorted by key. clusterKey is nsPrefix + cluster.
+// cluster, sorted by key, unpacked. clusterKey is nsPrefix + cluster.
 func (x *taskIndex) groupTasks(clusterKey, group string) []*taskRecord {
 	x.mu.RLock()
 	g := x.byGroup[clusterKey+"|"+group]
@@ -234,11 +234,15 @@ func (x *taskIndex) groupTasks(clusterKey, group string) []*taskRecord {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	out := make([]*taskRecord, len(keys))
+	packed := make([]*packedTask, len(keys))
 	for i, k := range keys {
-		out[i] = g[k]
+		packed[i] = g[k]
 	}
 	x.mu.RUnlock()
+	out := make([]*taskRecord, len(packed))
+	for i, p := range packed {
+		out[i] = p.unpack()
+	}
 	return out
 }
 

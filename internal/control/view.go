@@ -64,7 +64,10 @@ func newView(decode func(string, []byte) (any, error), log *slog.Logger) *view {
 	v.decode = func(key string, value []byte) (any, error) {
 		obj, err := decode(key, value)
 		if r, ok := obj.(*taskRecord); ok {
-			v.intern.task(r)
+			if err != nil {
+				return nil, err
+			}
+			return v.intern.pack(r), nil
 		}
 		return obj, err
 	}
@@ -232,7 +235,16 @@ func (v *view) waitRev(ctx context.Context, rev store.Rev) error {
 	}
 }
 
-// get returns the object at key, or nil.
+// task returns the task record at key (unpacked: the caller may keep it),
+// or nil.
+func (v *view) task(key string) *taskRecord {
+	if p, ok := v.get(key).(*packedTask); ok {
+		return p.unpack()
+	}
+	return nil
+}
+
+// get returns the object at key, or nil. A task is a *packedTask.
 func (v *view) get(key string) any {
 	v.mu.RLock()
 	defer v.mu.RUnlock()

@@ -211,7 +211,7 @@ func (c *Control) placeWaiting(ctx context.Context, cfg WaiterConfig) error {
 // the task left the queue by being placed.
 func (c *Control) placeWaitingTask(ctx context.Context, it waitItem, now time.Time, timeout time.Duration) (bool, error) {
 	w := it.rec
-	task, _ := c.view.get(keyTask(it.ns, w.Cluster, w.TaskID)).(*taskRecord)
+	task, _ := c.view.get(keyTask(it.ns, w.Cluster, w.TaskID)).(*packedTask)
 	if task == nil || wire.Val(task.DesiredStatus) == taskStopped || wire.Val(task.LastStatus) != taskProvisioning || task.ContainerInstanceArn != nil {
 		return false, c.update(ctx, func(t tx) error { return t.Delete(it.key) })
 	}

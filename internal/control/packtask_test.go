@@ -1,0 +1,229 @@
+package control
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/internal/wire"
+)
+
+// canonicalTask returns a task record in the form the server writes: ids
+// of 32 hex digits, container ARNs under the task's, Docker runtime ids,
+// timestamps in milliseconds.
+func canonicalTask(id string, instance int) *taskRecord {
+	arn := "arn:aws:ecs:us-east-1:000000000000:task/bench/" + id
+	ms := func(v int64) *wire.Time { return &wire.Time{Time: time.UnixMilli(v).UTC()} }
+	r := &taskRecord{Cluster: "bench", ID: id, ReservedCPU: 64, ReservedMemory: 512, Essential: []string{"app"}}
+	r.Task = wire.Task{
+		TaskArn:              wire.Ptr(arn),
+		ClusterArn:           wire.Ptr("arn:aws:ecs:us-east-1:000000000000:cluster/bench"),
+		ContainerInstanceArn: wire.Ptr("arn:aws:ecs:us-east-1:000000000000:container-instance/bench/" + strings.Repeat("0", 31) + string(rune('a'+instance%6))),
+		AvailabilityZone:     wire.Ptr([]string{"us-east-1a", "us-east-1b", "us-east-1c"}[instance%3]),
+		TaskDefinitionArn:    wire.Ptr("arn:aws:ecs:us-east-1:000000000000:task-definition/web:1"),
+		Group:                wire.Ptr("family:web"),
+		LastStatus:           wire.Ptr("RUNNING"),
+		DesiredStatus:        wire.Ptr("RUNNING"),
+		LaunchType:           wire.Ptr(wire.LaunchType("EC2")),
+		Cpu:                  wire.Ptr("64"),
+		Memory:               wire.Ptr("512"),
+		Version:              wire.Ptr(int64(3)),
+		CreatedAt:            ms(1_790_000_000_123),
+		PullStartedAt:        ms(1_790_000_000_456),
+		PullStoppedAt:        ms(1_790_000_000_789),
+		StartedAt:            ms(1_790_000_001_000),
+		Overrides:            &wire.TaskOverride{ContainerOverrides: []wire.ContainerOverride{{Name: wire.Ptr("app")}}},
+		Containers: []wire.Container{{
+			ContainerArn: wire.Ptr("arn:aws:ecs:us-east-1:000000000000:container/bench/" + id + "/" + uuidFrom(id+"/app")),
+			TaskArn:      wire.Ptr(arn),
+			Name:         wire.Ptr("app"),
+			Image:        wire.Ptr("busybox"),
+			LastStatus:   wire.Ptr("RUNNING"),
+			RuntimeId:    wire.Ptr(strings.Repeat("0123456789abcdef", 4)),
+		}},
+	}
+	return r
+}
+
+// viewDecode encodes r as the store holds it and decodes it through the
+// view (interned and packed) and plainly.
+func viewDecode(t *testing.T, v *view, r *taskRecord) (*packedTask, *taskRecord, []byte) {
+	t.Helper()
+	raw := appendTaskRecord(nil, r)
+	obj, err := v.decode("ns/1/r/task/bench/"+r.ID, raw)
+	if err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
+	}
+	plain, err := decodeRecord("ns/1/r/task/bench/"+r.ID, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj.(*packedTask), plain.(*taskRecord), raw
+}
+
+// checkUnpack fails unless p unpacks (with and without a scratch) to a
+// record equal to want.
+func checkUnpack(t *testing.T, p *packedTask, want *taskRecord, raw []byte) {
+	t.Helper()
+	got := p.unpack()
+	if !reflect.DeepEqual(got, want) {
+		gj, _ := json.Marshal(got)
+		t.Fatalf("unpacked record differs:\n got %s\nwant %s", gj, raw)
+	}
+	enc := appendTaskRecord(nil, want) // raw, with invalid UTF-8 replaced
+	if g := appendTaskRecord(nil, got); !bytes.Equal(g, enc) {
+		t.Fatalf("unpacked record encodes differently:\n got %s\nwant %s", g, enc)
+	}
+	var sc unpackScratch
+	for range 2 { // the scratch's second use too
+		var r taskRecord
+		p.unpackInto(&r, &sc)
+		if g := appendTaskRecord(nil, &r); !bytes.Equal(g, enc) {
+			t.Fatalf("record unpacked into a scratch encodes differently:\n got %s\nwant %s", g, enc)
+		}
+	}
+}
+
+// TestPackedTaskRoundTrip: whatever the record, the view's packed form
+// unpacks to exactly the record decoded plainly.
+func TestPackedTaskRoundTrip(t *testing.T) {
+	v := newView(decodeRecord, nil)
+	t.Run("canonical", func(t *testing.T) {
+		p, want, raw := viewDecode(t, v, canonicalTask("0123456789abcdef0123456789abcdef", 0))
+		checkUnpack(t, p, want, raw)
+		if p.tmpl.TaskArn != nil || p.tmpl.CreatedAt != nil || p.tmpl.Containers[0].ContainerArn != nil || p.tmpl.Containers[0].RuntimeId != nil || p.tmpl.ID != "" {
+			t.Error("the task's own members were left in the template")
+		}
+		if len(p.own) > 80 {
+			t.Errorf("own bytes: %d", len(p.own))
+		}
+	})
+	t.Run("shared template", func(t *testing.T) {
+		a, _, _ := viewDecode(t, v, canonicalTask("00000000000000000000000000000001", 1))
+		b, _, _ := viewDecode(t, v, canonicalTask("00000000000000000000000000000002", 2))
+		if a.tmpl != b.tmpl {
+			t.Error("two tasks alike but for their own members do not share a template")
+		}
+		if a.ContainerInstanceArn == b.ContainerInstanceArn {
+			t.Error("the instances should differ")
+		}
+	})
+	t.Run("unusual forms", func(t *testing.T) {
+		edits := map[string]func(r *taskRecord){
+			"id not in arn":    func(r *taskRecord) { r.ID = "other" },
+			"no id":            func(r *taskRecord) { r.ID = "" },
+			"no task arn":      func(r *taskRecord) { r.TaskArn = nil },
+			"arn without task": func(r *taskRecord) { r.TaskArn = wire.Ptr("x/" + r.ID) },
+			"foreign container": func(r *taskRecord) {
+				r.Containers[0].ContainerArn = wire.Ptr("arn:aws:ecs:us-east-1:000000000000:container/other/1/x")
+			},
+			"container rest": func(r *taskRecord) { *r.Containers[0].ContainerArn += "-not-a-uuid" },
+			"container empty rest": func(r *taskRecord) {
+				r.Containers[0].ContainerArn = wire.Ptr(strings.Replace(*r.TaskArn, ":task/", ":container/", 1) + "/")
+			},
+			"upper uuid": func(r *taskRecord) {
+				r.Containers[0].ContainerArn = wire.Ptr(strings.ToUpper(*r.Containers[0].ContainerArn))
+			},
+			"odd runtime id":   func(r *taskRecord) { r.Containers[0].RuntimeId = wire.Ptr("abc") },
+			"text runtime id":  func(r *taskRecord) { r.Containers[0].RuntimeId = wire.Ptr("sim-1/é") },
+			"empty runtime id": func(r *taskRecord) { r.Containers[0].RuntimeId = wire.Ptr("") },
+			"other task arn":   func(r *taskRecord) { r.Containers[0].TaskArn = wire.Ptr("t") },
+			"no containers":    func(r *taskRecord) { r.Containers = nil },
+			"empty containers": func(r *taskRecord) { r.Containers = []wire.Container{} },
+			"three containers": func(r *taskRecord) {
+				r.Containers = append(r.Containers, r.Containers[0], wire.Container{Name: wire.Ptr("b")})
+			},
+			"negative version": func(r *taskRecord) { r.Version = wire.Ptr(int64(-5)) },
+			"no version":       func(r *taskRecord) { r.Version = nil },
+			"all times": func(r *taskRecord) {
+				r.StoppedAt, r.StoppingAt, r.ConnectivityAt, r.ExecutionStoppedAt = r.CreatedAt, r.StartedAt, r.StartedAt, r.CreatedAt
+			},
+			"no times":         func(r *taskRecord) { r.CreatedAt, r.PullStartedAt, r.PullStoppedAt, r.StartedAt = nil, nil, nil, nil },
+			"time before 1970": func(r *taskRecord) { r.CreatedAt = &wire.Time{Time: time.UnixMilli(-1234567).UTC()} },
+			"no statuses": func(r *taskRecord) {
+				r.LastStatus, r.DesiredStatus, r.ContainerInstanceArn, r.AvailabilityZone = nil, nil, nil, nil
+			},
+			"empty strings": func(r *taskRecord) { r.LastStatus, r.TaskArn = wire.Ptr(""), wire.Ptr("") },
+			"stopped": func(r *taskRecord) {
+				r.LastStatus, r.StopCode = wire.Ptr("STOPPED"), wire.Ptr(wire.TaskStopCode("UserInitiated"))
+			},
+			"dynamic host port": func(r *taskRecord) {
+				r.Containers[0].NetworkBindings = []wire.NetworkBinding{{HostPort: wire.Ptr(int32(32768))}}
+			},
+		}
+		for name, edit := range edits {
+			t.Run(name, func(t *testing.T) {
+				r := canonicalTask("fedcba9876543210fedcba9876543210", 4)
+				edit(r)
+				p, want, raw := viewDecode(t, v, r)
+				checkUnpack(t, p, want, raw)
+			})
+		}
+	})
+	t.Run("random", func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 11))
+		for i := range 3000 {
+			var r taskRecord
+			randomFill(rng, reflect.ValueOf(&r).Elem(), 0)
+			if i%2 == 0 { // half of them close to the usual form
+				c := canonicalTask(r.ID, i)
+				c.Containers = append(c.Containers, r.Containers...)
+				c.Attachments, c.StoppedReason, c.Tags = r.Attachments, r.StoppedReason, r.Tags
+				r = *c
+			}
+			p, want, raw := viewDecode(t, v, &r)
+			checkUnpack(t, p, want, raw)
+		}
+	})
+}
+
+// TestViewHoldsPackedTasks: what a task costs the view's heap, packed,
+// against the decoded record (the figure behind packedTask's doc comment).
+func TestViewHoldsPackedTasks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates 20,000 records")
+	}
+	const n = 20000
+	v := newView(decodeRecord, nil)
+	raws := make([][]byte, n)
+	for i := range raws {
+		raws[i] = appendTaskRecord(nil, canonicalTask(fmt.Sprintf("%032x", i), i))
+	}
+	plain := heapGrowth(func() any {
+		out := make([]any, n)
+		for i, raw := range raws {
+			out[i], _ = decodeRecord("ns/1/r/task/bench/x", raw)
+		}
+		return out
+	})
+	packed := heapGrowth(func() any {
+		out := make([]any, n)
+		for i, raw := range raws {
+			out[i], _ = v.decode("ns/1/r/task/bench/x", raw)
+		}
+		return out
+	})
+	runtime.KeepAlive(raws)
+	t.Logf("per task: decoded %d B, packed %d B", plain/n, packed/n)
+	if packed*3 > plain {
+		t.Errorf("a packed task takes %d B, more than a third of the decoded record's %d B", packed/n, plain/n)
+	}
+}
+
+// heapGrowth returns how much the live heap grows by what build returns.
+func heapGrowth(build func() any) int64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	keep := build()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(keep)
+	return int64(after.HeapAlloc) - int64(before.HeapAlloc)
+}
