@@ -196,18 +196,19 @@ func (v *view) apply(ev store.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if old, ok := v.byKey[ev.KV.Key]; !ok || old.modRev < ev.KV.ModRev {
-		if obj == nil {
-			v.tree.Delete(item{key: ev.KV.Key})
-			delete(v.byKey, ev.KV.Key)
-		} else {
-			it := item{key: ev.KV.Key, obj: obj, modRev: ev.KV.ModRev}
-			if ok {
-				it.key = old.key // one copy of the key's bytes
-			}
-			v.tree.ReplaceOrInsert(it)
-			v.byKey[it.key] = it
+		key := ev.KV.Key
+		if ok {
+			key = old.key // one copy of the key's bytes (maps keep the last key stored)
 		}
-		v.index.apply(ev.KV.Key, old.obj, obj)
+		if obj == nil {
+			v.tree.Delete(item{key: key})
+			delete(v.byKey, key)
+		} else {
+			it := item{key: key, obj: obj, modRev: ev.KV.ModRev}
+			v.tree.ReplaceOrInsert(it)
+			v.byKey[key] = it
+		}
+		v.index.apply(key, old.obj, obj)
 	}
 	// Waiters wake only once the whole revision is applied: an Update that
 	// wrote several keys is visible all at once (read-your-writes).
