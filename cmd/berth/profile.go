@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"sync"
 	"syscall"
 )
@@ -19,7 +20,7 @@ type profileFlag struct{ path, mem string }
 
 func (p *profileFlag) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.path, "cpu-profile", "", "write a CPU profile (pprof) of the whole run to this file (diagnostics)")
-	fs.StringVar(&p.mem, "mem-profile", "", "write a heap profile (pprof: live and allocated) to this file at exit, and to FILE.usr1 on SIGUSR1 (diagnostics)")
+	fs.StringVar(&p.mem, "mem-profile", "", "write a heap profile (pprof: live and allocated) to this file at exit, and to FILE.usr1-N on the Nth SIGUSR1 (diagnostics)")
 }
 
 // writeHeap writes the heap profile, after a GC so the live figures are
@@ -70,8 +71,8 @@ func (p *profileFlag) start() (func(), error) {
 	}, nil
 }
 
-// onSignal, with --mem-profile, writes the heap profile to FILE.usr1 each
-// time the process gets SIGUSR1 (the live heap of a running process, which
+// onSignal, with --mem-profile, writes the heap profile to FILE.usr1-N
+// the Nth time the process gets SIGUSR1 (the live heap of a running process, which
 // the profile at exit no longer shows once sessions have closed). It
 // returns the function that stops listening.
 func (p *profileFlag) onSignal() func() {
@@ -83,10 +84,12 @@ func (p *profileFlag) onSignal() func() {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		n := 0
 		for {
 			select {
 			case <-ch:
-				p.writeHeapTo(p.mem + ".usr1")
+				n++
+				p.writeHeapTo(p.mem + ".usr1-" + strconv.Itoa(n))
 			case <-done:
 				return
 			}

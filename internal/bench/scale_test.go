@@ -233,6 +233,10 @@ func runScale(b *testing.B, instances, total int) {
 	// instances connected and no task.
 	time.Sleep(2 * time.Second)
 	idleRSS := rssBytes(b, srv.cmd.Process.Pid)
+	if prof != "" {
+		_ = srv.cmd.Process.Signal(syscall.SIGUSR1) // heap-server.prof.usr1-1: no task
+		time.Sleep(2 * time.Second)
+	}
 	b.ReportMetric(float64(idleRSS-emptyRSS)/float64(instances), "rss-bytes/instance")
 
 	// 1. RunTask and RUNNING.
@@ -304,7 +308,8 @@ func runScale(b *testing.B, instances, total int) {
 	time.Sleep(15 * time.Second)
 	rest := rssBytes(b, srv.cmd.Process.Pid)
 	if os.Getenv("BERTH_SCALE_PROFILE") != "" {
-		// The live heap with every task RUNNING and every session open.
+		// heap-server.prof.usr1-2: the live heap with every task RUNNING
+		// and every session open.
 		_ = srv.cmd.Process.Signal(syscall.SIGUSR1)
 		time.Sleep(2 * time.Second)
 	}
