@@ -31,10 +31,16 @@ func (c *Control) InstanceTasks(ns ecs.Namespace, cluster, instanceID string, co
 	rev := c.view.rev
 	c.view.mu.RUnlock()
 	recs := c.view.index.instanceTasks(arn)
-	slices.SortFunc(recs, func(a, b *packedTask) int { return strings.Compare(wire.Val(a.TaskArn), wire.Val(b.TaskArn)) })
 	out := make([]AgentTask, 0, len(recs))
-	for _, r := range recs {
-		at := AgentTask{ARN: wire.Val(r.TaskArn), Desired: wire.Val(r.DesiredStatus), ClusterARN: wire.Val(r.tmpl.ClusterArn)}
+	arns := make([]string, len(recs))
+	order := make([]int, len(recs))
+	for i, r := range recs {
+		arns[i], order[i] = r.taskArn(), i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(arns[a], arns[b]) })
+	for _, i := range order {
+		r := recs[i]
+		at := AgentTask{ARN: arns[i], Desired: wire.Val(r.DesiredStatus), ClusterARN: wire.Val(r.tmpl.ClusterArn)}
 		if compile != nil && compile(at.ARN, at.Desired) {
 			ref, ok := parseTaskDefRef(ns, wire.Val(r.tmpl.TaskDefinitionArn))
 			if !ok {

@@ -31,7 +31,7 @@ import (
 type packedTask struct {
 	tmpl *taskRecord
 	// The members readers filter and index on, as decoded (interned).
-	TaskArn, ContainerInstanceArn, AvailabilityZone, LastStatus, DesiredStatus *string
+	ContainerInstanceArn, AvailabilityZone, LastStatus, DesiredStatus *string
 	// own holds the rest of the task's own members (see packer.pack).
 	own string
 }
@@ -43,6 +43,8 @@ const (
 	ownVersion                // varint
 	ownTimes                  // a byte of which timestamps follow, then each in ms (varint)
 	ownContainers             // per container of the template: flags, then the members
+	ownArnHex                 // TaskArn is the cluster's task ARN prefix + a 32-hex-digit id (16 bytes, first)
+	ownArnRaw                 // TaskArn is a string (length, bytes; first)
 )
 
 // Flags of one container's own members.
@@ -78,7 +80,7 @@ const maxTemplates = 1 << 12
 // pack returns r as a packed task. r must not change afterwards (the
 // template may share its slices and pointers).
 func (pk *packer) pack(r *taskRecord) *packedTask {
-	p := &packedTask{TaskArn: r.TaskArn, ContainerInstanceArn: r.ContainerInstanceArn,
+	p := &packedTask{ContainerInstanceArn: r.ContainerInstanceArn,
 		AvailabilityZone: r.AvailabilityZone, LastStatus: r.LastStatus, DesiredStatus: r.DesiredStatus}
 	t := &pk.scratch
 	*t = *r
@@ -87,6 +89,16 @@ func (pk *packer) pack(r *taskRecord) *packedTask {
 	var flags byte
 	own = append(own, 0)
 	arn := wire.Val(r.TaskArn)
+	if r.TaskArn != nil {
+		if id, ok := cutTaskARNPrefix(arn, wire.Val(r.ClusterArn)); ok && len(id) == 32 && isLowerHex(id) {
+			flags |= ownArnHex
+			own, _ = hex.AppendDecode(own, []byte(id))
+		} else {
+			flags |= ownArnRaw
+			own = binary.AppendUvarint(own, uint64(len(arn)))
+			own = append(own, arn...)
+		}
+	}
 	if r.TaskArn != nil && r.ID != "" && strings.HasSuffix(arn, "/"+r.ID) {
 		flags |= ownID
 		t.ID = ""
@@ -186,6 +198,8 @@ func (p *packedTask) unpack() *taskRecord {
 // used again (DescribeTasks encodes one record at a time).
 type unpackScratch struct {
 	rec     taskRecord
+	arn     string
+	arnBuf  []byte
 	times   [8]wire.Time
 	version int64
 	conts   []wire.Container
@@ -201,12 +215,30 @@ type span struct{ from, to int }
 // nil.
 func (p *packedTask) unpackInto(r *taskRecord, sc *unpackScratch) {
 	*r = *p.tmpl
-	r.TaskArn, r.ContainerInstanceArn, r.AvailabilityZone, r.LastStatus, r.DesiredStatus =
-		p.TaskArn, p.ContainerInstanceArn, p.AvailabilityZone, p.LastStatus, p.DesiredStatus
+	r.ContainerInstanceArn, r.AvailabilityZone, r.LastStatus, r.DesiredStatus =
+		p.ContainerInstanceArn, p.AvailabilityZone, p.LastStatus, p.DesiredStatus
 	own := p.own
 	flags := own[0]
-	own = own[1:]
-	arn := wire.Val(p.TaskArn)
+	if sc != nil {
+		var b []byte
+		b, own = p.appendTaskArn(sc.arnBuf[:0])
+		sc.arnBuf = b
+		if flags&(ownArnHex|ownArnRaw) != 0 {
+			sc.arn = ""
+			if len(b) > 0 {
+				sc.arn = unsafe.String(unsafe.SliceData(b), len(b))
+			}
+			r.TaskArn = &sc.arn
+		}
+	} else {
+		var b []byte
+		b, own = p.appendTaskArn(nil)
+		if flags&(ownArnHex|ownArnRaw) != 0 {
+			r.TaskArn = new(string)
+			*r.TaskArn = string(b)
+		}
+	}
+	arn := wire.Val(r.TaskArn)
 	if flags&ownID != 0 {
 		r.ID = arn[strings.LastIndexByte(arn, '/')+1:]
 	}
@@ -305,7 +337,7 @@ func (p *packedTask) unpackInto(r *taskRecord, sc *unpackScratch) {
 			spans[2*i+1] = span{-1, -1}
 		}
 		if cf&ownCTaskArn != 0 {
-			r.Containers[i].TaskArn = p.TaskArn
+			r.Containers[i].TaskArn = r.TaskArn
 		}
 	}
 	if sc != nil {
@@ -331,6 +363,58 @@ func (p *packedTask) unpackInto(r *taskRecord, sc *unpackScratch) {
 // group and the other accessors read the members readers filter on
 // without unpacking.
 func (p *packedTask) group() string { return wire.Val(p.tmpl.Group) }
+
+// taskArn returns the task's ARN ("" when it has none).
+func (p *packedTask) taskArn() string {
+	if p.own[0]&ownArnRaw != 0 {
+		l, k := binary.Uvarint([]byte(p.own[1:min(len(p.own), 1+binary.MaxVarintLen64)]))
+		return p.own[1+k : 1+k+int(l)]
+	}
+	b, _ := p.appendTaskArn(nil)
+	return string(b)
+}
+
+// appendTaskArn appends the task's ARN to b and returns the own bytes
+// that follow it (from the version on).
+func (p *packedTask) appendTaskArn(b []byte) ([]byte, string) {
+	own := p.own[1:]
+	switch flags := p.own[0]; {
+	case flags&ownArnHex != 0:
+		cl := wire.Val(p.tmpl.ClusterArn)
+		i := strings.Index(cl, ":cluster/")
+		b = append(b, cl[:i]...)
+		b = append(b, ":task/"...)
+		b = append(b, cl[i+len(":cluster/"):]...)
+		b = append(b, '/')
+		b = hex.AppendEncode(b, []byte(own[:16]))
+		own = own[16:]
+	case flags&ownArnRaw != 0:
+		l, k := binary.Uvarint([]byte(own[:min(len(own), binary.MaxVarintLen64)]))
+		b = append(b, own[k:k+int(l)]...)
+		own = own[k+int(l):]
+	}
+	return b, own
+}
+
+// cutTaskARNPrefix returns what follows, in a task's ARN, the prefix its
+// cluster's ARN gives ("arn:…:cluster/<name>" gives "arn:…:task/<name>/").
+func cutTaskARNPrefix(arn, clusterARN string) (string, bool) {
+	i := strings.Index(clusterARN, ":cluster/")
+	if i < 0 {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(arn, clusterARN[:i])
+	if ok {
+		rest, ok = strings.CutPrefix(rest, ":task/")
+	}
+	if ok {
+		rest, ok = strings.CutPrefix(rest, clusterARN[i+len(":cluster/"):])
+	}
+	if ok {
+		rest, ok = strings.CutPrefix(rest, "/")
+	}
+	return rest, ok
+}
 
 // packableTime reports whether t is what the wire decoder makes of a
 // timestamp in milliseconds (UTC, whole milliseconds), and its value.

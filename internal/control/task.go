@@ -1274,7 +1274,7 @@ func (c *Control) ListTasks(ctx context.Context, ns ecs.Namespace, in *wire.List
 			in.LaunchType != nil && wire.Val(r.tmpl.LaunchType) != *in.LaunchType:
 			return "", false
 		}
-		return wire.Val(r.TaskArn), true
+		return r.taskArn(), true
 	})
 	if err != nil {
 		return nil, err
