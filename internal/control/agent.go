@@ -34,8 +34,9 @@ func (c *Control) InstanceTasks(ns ecs.Namespace, cluster, instanceID string, co
 	out := make([]AgentTask, 0, len(recs))
 	arns := make([]string, len(recs))
 	order := make([]int, len(recs))
+	var arena arnArena
 	for i, r := range recs {
-		arns[i], order[i] = r.taskArn(), i
+		arns[i], order[i] = arena.taskArn(r), i
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(arns[a], arns[b]) })
 	for _, i := range order {

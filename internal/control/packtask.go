@@ -374,6 +374,27 @@ func (p *packedTask) taskArn() string {
 	return string(b)
 }
 
+// arnArena builds the ARNs of many packed tasks into shared buffers, one
+// allocation for many strings (a ListTasks page, an instance's tasks).
+type arnArena struct{ buf []byte }
+
+// taskArn returns p's ARN, its bytes in the arena's buffer.
+func (a *arnArena) taskArn(p *packedTask) string {
+	if p.own[0]&ownArnHex == 0 {
+		return p.taskArn() // shares the own bytes, or is ""
+	}
+	if cap(a.buf)-len(a.buf) < 256 {
+		// A new buffer: the strings already cut keep the old one.
+		a.buf = make([]byte, 0, max(4096, 2*cap(a.buf)))
+	}
+	start := len(a.buf)
+	a.buf, _ = p.appendTaskArn(a.buf)
+	if len(a.buf)-start > 256 { // moved: cut from the new array only
+		return string(a.buf[start:])
+	}
+	return unsafe.String(&a.buf[start], len(a.buf)-start)
+}
+
 // appendTaskArn appends the task's ARN to b and returns the own bytes
 // that follow it (from the version on).
 func (p *packedTask) appendTaskArn(b []byte) ([]byte, string) {

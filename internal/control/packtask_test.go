@@ -79,6 +79,16 @@ func checkUnpack(t *testing.T, p *packedTask, want *taskRecord, raw []byte) {
 	if a := p.taskArn(); a != wire.Val(want.TaskArn) {
 		t.Fatalf("taskArn() = %q, want %q", a, wire.Val(want.TaskArn))
 	}
+	var arena arnArena
+	cut := make([]string, 100) // past the arena's first buffer
+	for i := range cut {
+		cut[i] = arena.taskArn(p)
+	}
+	for _, a := range cut {
+		if a != wire.Val(want.TaskArn) {
+			t.Fatalf("arnArena.taskArn = %q, want %q", a, wire.Val(want.TaskArn))
+		}
+	}
 	if p.group() != wire.Val(want.Group) {
 		t.Fatalf("group() = %q, want %q", p.group(), wire.Val(want.Group))
 	}

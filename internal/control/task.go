@@ -1261,6 +1261,7 @@ func (c *Control) ListTasks(ctx context.Context, ns ecs.Namespace, in *wire.List
 		}
 	}
 	filter := strings.Join([]string{desired, instanceARNFilter, wire.Val(in.Family), wire.Val(in.ServiceName), wire.Val(in.StartedBy), string(wire.Val(in.LaunchType))}, "|")
+	var arena arnArena
 	arns, next, err := page(c, "ListTasks", filter, in.NextToken, n, keyTaskPrefix(ns, cluster), false, func(_ string, obj any) (string, bool) {
 		r, ok := obj.(*packedTask)
 		if !ok || wire.Val(r.DesiredStatus) != desired {
@@ -1274,7 +1275,7 @@ func (c *Control) ListTasks(ctx context.Context, ns ecs.Namespace, in *wire.List
 			in.LaunchType != nil && wire.Val(r.tmpl.LaunchType) != *in.LaunchType:
 			return "", false
 		}
-		return r.taskArn(), true
+		return arena.taskArn(r), true
 	})
 	if err != nil {
 		return nil, err
