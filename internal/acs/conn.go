@@ -100,8 +100,10 @@ func newHub(log *slog.Logger, t timing, p *protocol) *hub {
 		proto:  p,
 		upgrader: websocket.Upgrader{
 			HandshakeTimeout: 30 * time.Second,
-			ReadBufferSize:   4096,
-			WriteBufferSize:  32 << 10,
+			// No ReadBufferSize: the connection reads through the
+			// 4 KiB buffer net/http already gave it, instead of holding
+			// a second one (thousands of sessions hold one each).
+			WriteBufferSize: 32 << 10,
 			// Write buffers are taken from the hub's pool for each
 			// message and returned after it: thousands of idle sessions
 			// hold none.
