@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,6 +126,16 @@ func (h *hub) enter() bool {
 	}
 	h.wg.Add(1)
 	return true
+}
+
+// recoverSession, deferred by a session's goroutine, turns a panic (in a
+// Backend, say) into the end of that session, as net/http does for a
+// handler, instead of the end of the process.
+func (h *hub) recoverSession(c *conn, log *slog.Logger) {
+	if v := recover(); v != nil {
+		log.Error("session panicked", "panic", v, "stack", string(debug.Stack()))
+		c.close(fmt.Errorf("%w: panic: %v", ErrSessionClosed, v), true)
+	}
 }
 
 // newConn makes the session state for one connection attempt.

@@ -149,8 +149,13 @@ func admit(w http.ResponseWriter, r *http.Request, auth Authenticator) (Identity
 }
 
 // ServeHTTP runs one ACS session: authenticate, parse the query (Params),
-// Backend.Connect, upgrade, then serve until the session ends. It returns
-// when the session's teardown (Backend.Disconnect included) is complete.
+// Backend.Connect, upgrade, then serve until the session ends. Once the
+// connection is upgraded the session is served by a goroutine of the hub
+// (Close waits for it) and ServeHTTP returns, so that net/http's
+// per-request memory (its response buffer, the deep stack of its serving
+// goroutine) is not held for the session's whole life by each of
+// thousands of agents. Before that, ServeHTTP returns when the teardown
+// (Backend.Disconnect included) is complete.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.hub.enter() {
 		refuse(w, &ServerException{Message: "server shutting down"})
@@ -182,8 +187,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// From here on, the deferred teardown runs whatever happens, a panic
 	// in the Backend included: a session left registered would block the
 	// instance's next connection forever.
-	connected := false
-	defer func() {
+	connected, handedOff := false, false
+	finish := func() {
 		if connected {
 			h.teardown(s, log)
 			return
@@ -191,6 +196,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.close(ErrSessionClosed, true)
 		h.hub.unregister(c)
 		close(c.finished)
+	}
+	defer func() {
+		if !handedOff {
+			finish()
+		}
 	}()
 	if old != nil {
 		old.close(ErrReplaced, true)
@@ -221,11 +231,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log.Info("ACS session connected", "agentVersion", params.AgentVersion, "protocolVersion", params.ProtocolVersion,
 		"sendCredentials", params.SendCredentials, "remote", r.RemoteAddr)
 	h.hub.wg.Go(func() { c.writeLoop(ws) })
-	c.readLoop(ws, func(ctx context.Context, msg any) {
-		if hb, ok := msg.(*HeartbeatMessage); ok {
-			_ = c.send(ctx, &HeartbeatAckRequest{MessageID: hb.MessageID})
-		}
-		h.backend.Handle(ctx, s, msg)
+	handedOff = true
+	h.hub.wg.Go(func() {
+		defer finish()
+		defer h.hub.recoverSession(c, log)
+		c.readLoop(ws, func(ctx context.Context, msg any) {
+			if hb, ok := msg.(*HeartbeatMessage); ok {
+				_ = c.send(ctx, &HeartbeatAckRequest{MessageID: hb.MessageID})
+			}
+			h.backend.Handle(ctx, s, msg)
+		})
 	})
 }
 

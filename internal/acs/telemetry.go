@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // TelemetrySource identifies the sender of a telemetry message.
@@ -106,8 +108,10 @@ func (h *TelemetryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The teardown is deferred before anything can block or panic, so that
-	// finished is always closed (see Handler.ServeHTTP).
-	defer func() {
+	// finished is always closed (see Handler.ServeHTTP, which hands the
+	// upgraded session to a goroutine of the hub the same way).
+	handedOff := false
+	finish := func() {
 		c.close(ErrSessionClosed, false)
 		if c.attached() {
 			<-c.writerDone
@@ -115,6 +119,11 @@ func (h *TelemetryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.hub.unregister(c)
 		log.Info("TCS session ended", "cause", c.err())
 		close(c.finished)
+	}
+	defer func() {
+		if !handedOff {
+			finish()
+		}
 	}()
 	if old != nil {
 		old.close(ErrReplaced, true)
@@ -130,6 +139,16 @@ func (h *TelemetryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Info("TCS session connected", "agentVersion", params.AgentVersion, "remote", r.RemoteAddr)
 	h.hub.wg.Go(func() { c.writeLoop(ws) })
+	handedOff = true
+	h.hub.wg.Go(func() {
+		defer finish()
+		defer h.hub.recoverSession(c, log)
+		h.serveTelemetry(c, ws, from)
+	})
+}
+
+// serveTelemetry reads a TCS session's messages and acknowledges them.
+func (h *TelemetryHandler) serveTelemetry(c *conn, ws *websocket.Conn, from TelemetrySource) {
 	c.readLoop(ws, func(ctx context.Context, msg any) {
 		var ack any
 		switch msg.(type) {
