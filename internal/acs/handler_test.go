@@ -392,8 +392,10 @@ func TestHandler_InactivityTimeout(t *testing.T) {
 	}
 
 	// An agent that reads but never answers is dropped.
-	silent, s := h.connect(testParams(instanceA + "-silent"))
+	// The server's clock starts when the connection arrives, before the
+	// handshake completes: so does this one.
 	start := time.Now()
+	silent, s := h.connect(testParams(instanceA + "-silent"))
 	err := recvUntilClosed(t, silent)
 	if code := closeCode(err); code != websocket.CloseNormalClosure {
 		t.Errorf("close code %d (%v), want 1000", code, err)
