@@ -109,15 +109,7 @@ func validID(s string) bool {
 	if len(s) == 36 && strings.Count(s, "-") == 4 {
 		s = strings.ReplaceAll(s, "-", "")
 	}
-	if len(s) != 32 {
-		return false
-	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return len(s) == 32 && isLowerHex(s)
 }
 
 // instanceRef resolves a container instance id or ARN within cluster.

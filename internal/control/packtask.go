@@ -3,6 +3,7 @@ package control
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -243,7 +244,7 @@ func (p *packedTask) unpackInto(r *taskRecord, sc *unpackScratch) {
 		r.ID = arn[strings.LastIndexByte(arn, '/')+1:]
 	}
 	if flags&ownVersion != 0 {
-		v, n := binary.Varint([]byte(own[:min(len(own), binary.MaxVarintLen64)]))
+		v, n := readVarint(own)
 		own = own[n:]
 		if sc != nil {
 			sc.version = v
@@ -260,12 +261,12 @@ func (p *packedTask) unpackInto(r *taskRecord, sc *unpackScratch) {
 		if sc != nil {
 			times = sc.times[:]
 		} else {
-			times = make([]wire.Time, popcount(which))
+			times = make([]wire.Time, bits.OnesCount8(which))
 		}
 		k := 0
 		for i, tp := range taskTimes(&r.Task) {
 			if which&(1<<i) != 0 {
-				ms, n := binary.Varint([]byte(own[:min(len(own), binary.MaxVarintLen64)]))
+				ms, n := readVarint(own)
 				own = own[n:]
 				times[k].Time = time.UnixMilli(ms).UTC()
 				*tp = &times[k]
@@ -307,7 +308,7 @@ func (p *packedTask) unpackInto(r *taskRecord, sc *unpackScratch) {
 			buf = appendUUID(buf, own[:16])
 			own = own[16:]
 		case cf&ownCArnRest != 0:
-			l, k := binary.Uvarint([]byte(own[:min(len(own), binary.MaxVarintLen64)]))
+			l, k := readUvarint(own)
 			own = own[k:]
 			buf = appendContainerARNPrefix(buf, arn)
 			buf = append(buf, own[:l]...)
@@ -321,12 +322,12 @@ func (p *packedTask) unpackInto(r *taskRecord, sc *unpackScratch) {
 		start = len(buf)
 		switch {
 		case cf&ownCRuntimeHex != 0:
-			l, k := binary.Uvarint([]byte(own[:min(len(own), binary.MaxVarintLen64)]))
+			l, k := readUvarint(own)
 			own = own[k:]
 			buf = hex.AppendEncode(buf, []byte(own[:l]))
 			own = own[l:]
 		case cf&ownCRuntimeRaw != 0:
-			l, k := binary.Uvarint([]byte(own[:min(len(own), binary.MaxVarintLen64)]))
+			l, k := readUvarint(own)
 			own = own[k:]
 			buf = append(buf, own[:l]...)
 			own = own[l:]
@@ -367,7 +368,7 @@ func (p *packedTask) group() string { return wire.Val(p.tmpl.Group) }
 // taskArn returns the task's ARN ("" when it has none).
 func (p *packedTask) taskArn() string {
 	if p.own[0]&ownArnRaw != 0 {
-		l, k := binary.Uvarint([]byte(p.own[1:min(len(p.own), 1+binary.MaxVarintLen64)]))
+		l, k := readUvarint(p.own[1:])
 		return p.own[1+k : 1+k+int(l)]
 	}
 	b, _ := p.appendTaskArn(nil)
@@ -387,11 +388,10 @@ func (a *arnArena) taskArn(p *packedTask) string {
 		// A new buffer: the strings already cut keep the old one.
 		a.buf = make([]byte, 0, max(4096, 2*cap(a.buf)))
 	}
+	// Appending never rewrites the bytes of strings cut before, even when
+	// it moves the buffer.
 	start := len(a.buf)
 	a.buf, _ = p.appendTaskArn(a.buf)
-	if len(a.buf)-start > 256 { // moved: cut from the new array only
-		return string(a.buf[start:])
-	}
 	return unsafe.String(&a.buf[start], len(a.buf)-start)
 }
 
@@ -410,7 +410,7 @@ func (p *packedTask) appendTaskArn(b []byte) ([]byte, string) {
 		b = hex.AppendEncode(b, []byte(own[:16]))
 		own = own[16:]
 	case flags&ownArnRaw != 0:
-		l, k := binary.Uvarint([]byte(own[:min(len(own), binary.MaxVarintLen64)]))
+		l, k := readUvarint(own)
 		b = append(b, own[k:k+int(l)]...)
 		own = own[k+int(l):]
 	}
@@ -519,10 +519,11 @@ func appendUUID(b []byte, u string) []byte {
 	return b
 }
 
-func popcount(b byte) int {
-	n := 0
-	for ; b != 0; b &= b - 1 {
-		n++
-	}
-	return n
+// readVarint and readUvarint read a varint at the start of own bytes.
+func readVarint(s string) (int64, int) {
+	return binary.Varint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
+}
+
+func readUvarint(s string) (uint64, int) {
+	return binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
 }
