@@ -19,7 +19,7 @@ import (
 type profileFlag struct{ path, mem string }
 
 func (p *profileFlag) register(fs *flag.FlagSet) {
-	fs.StringVar(&p.path, "cpu-profile", "", "write a CPU profile (pprof) of the whole run to this file (diagnostics)")
+	fs.StringVar(&p.path, "cpu-profile", "", "write a CPU profile (pprof) of the whole run to this file; the Nth SIGUSR2 ends it and starts FILE.usr2-N (diagnostics)")
 	fs.StringVar(&p.mem, "mem-profile", "", "write a heap profile (pprof: live and allocated) to this file at exit, and to FILE.usr1-N on the Nth SIGUSR1 (diagnostics)")
 }
 
@@ -55,20 +55,63 @@ func (p *profileFlag) start() (func(), error) {
 	if p.path == "" {
 		return func() { stopSignal(); p.writeHeap() }, nil
 	}
-	f, err := os.Create(p.path)
+	seg, err := startCPUSegment(p.path)
 	if err != nil {
-		return nil, fmt.Errorf("--cpu-profile: %w", err)
+		return nil, err
+	}
+	// SIGUSR2 ends the current CPU profile and starts the next, in
+	// FILE.usr2-N, so that a benchmark can profile one phase of a run.
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGUSR2)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for n := 1; ; n++ {
+			select {
+			case <-ch:
+				seg.stop()
+				next, err := startCPUSegment(p.path + ".usr2-" + strconv.Itoa(n))
+				if err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					seg = cpuSegment{}
+					continue
+				}
+				seg = next
+			case <-done:
+				return
+			}
+		}
+	})
+	return func() {
+		signal.Stop(ch)
+		close(done)
+		wg.Wait()
+		stopSignal()
+		seg.stop()
+		p.writeHeap()
+	}, nil
+}
+
+// cpuSegment is a CPU profile being written to f.
+type cpuSegment struct{ f *os.File }
+
+func startCPUSegment(path string) (cpuSegment, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return cpuSegment{}, fmt.Errorf("--cpu-profile: %w", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("--cpu-profile: %w", err)
+		return cpuSegment{}, fmt.Errorf("--cpu-profile: %w", err)
 	}
-	return func() {
-		stopSignal()
+	return cpuSegment{f}, nil
+}
+
+func (s cpuSegment) stop() {
+	if s.f != nil {
 		pprof.StopCPUProfile()
-		f.Close()
-		p.writeHeap()
-	}, nil
+		s.f.Close()
+	}
 }
 
 // onSignal, with --mem-profile, writes the heap profile to FILE.usr1-N

@@ -241,9 +241,17 @@ func runScale(b *testing.B, instances, total int) {
 
 	// 1. RunTask and RUNNING.
 	cpu0 := [3]float64{cpuSeconds(b, srv.cmd.Process.Pid), cpuSeconds(b, sim.cmd.Process.Pid), cpuSeconds(b, os.Getpid())}
+	segment := func() { // server.prof.usr2-1, sim.prof.usr2-1: this phase alone
+		if prof != "" {
+			_ = srv.cmd.Process.Signal(syscall.SIGUSR2)
+			_ = sim.cmd.Process.Signal(syscall.SIGUSR2)
+		}
+	}
+	segment()
 	b.StartTimer()
 	arns, runTaskRate, allRunning := submitAndWait(b, client, total)
 	b.StopTimer()
+	segment()
 	cpu1 := [3]float64{cpuSeconds(b, srv.cmd.Process.Pid), cpuSeconds(b, sim.cmd.Process.Pid), cpuSeconds(b, os.Getpid())}
 	b.Logf("CPU seconds while tasks were submitted and started (%.1f s): server %.1f, sim %.1f, clients %.1f",
 		allRunning.Seconds(), cpu1[0]-cpu0[0], cpu1[1]-cpu0[1], cpu1[2]-cpu0[2])

@@ -103,7 +103,7 @@ func (x *taskIndex) apply(key string, old, new any) {
 	x.remove(key, o)
 	x.add(key, n)
 	x.mu.Unlock()
-	if x.notify != nil {
+	if x.notify != nil && agentVisible(o, n) {
 		if o != nil && o.ContainerInstanceArn != nil {
 			x.notify(*o.ContainerInstanceArn)
 		}
@@ -111,6 +111,21 @@ func (x *taskIndex) apply(key string, old, new any) {
 			x.notify(*n.ContainerInstanceArn)
 		}
 	}
+}
+
+// agentVisible reports whether a task's change from o to n (nil: absent)
+// can change what its instance's agent session is sent: the session sends
+// each task whose desired status it has not sent, and forgets the tasks
+// that stopped or left. A change of anything else (the task going from
+// PENDING to RUNNING, which every task does once) wakes no session; the
+// sessions' periodic full sync covers anything else regardless.
+func agentVisible(o, n *packedTask) bool {
+	if o == nil || n == nil {
+		return true
+	}
+	return wire.Val(o.ContainerInstanceArn) != wire.Val(n.ContainerInstanceArn) ||
+		wire.Val(o.DesiredStatus) != wire.Val(n.DesiredStatus) ||
+		(wire.Val(o.LastStatus) == taskStopped) != (wire.Val(n.LastStatus) == taskStopped)
 }
 
 func clusterOfTaskKey(key string) string {
