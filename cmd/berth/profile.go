@@ -50,6 +50,17 @@ func (p *profileFlag) writeHeapTo(path string) {
 	}
 }
 
+// writeGoroutines writes every goroutine's stack, grouped, as text.
+func (p *profileFlag) writeGoroutines(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "--mem-profile:", err)
+		return
+	}
+	defer f.Close()
+	_ = pprof.Lookup("goroutine").WriteTo(f, 1)
+}
+
 func (p *profileFlag) start() (func(), error) {
 	stopSignal := p.onSignal()
 	if p.path == "" {
@@ -133,6 +144,7 @@ func (p *profileFlag) onSignal() func() {
 			case <-ch:
 				n++
 				p.writeHeapTo(p.mem + ".usr1-" + strconv.Itoa(n))
+				p.writeGoroutines(p.mem + ".usr1-" + strconv.Itoa(n) + ".goroutines")
 			case <-done:
 				return
 			}

@@ -179,6 +179,24 @@ func cpuSeconds(b *testing.B, pid int) float64 {
 	return (u + st) / 100
 }
 
+// writtenBytes returns how many bytes a process has passed to write
+// calls (wchar in /proc/PID/io), or -1 when the kernel does not say.
+func writtenBytes(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
 func buildBerth(b *testing.B) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "berth")
@@ -241,6 +259,7 @@ func runScale(b *testing.B, instances, total int) {
 
 	// 1. RunTask and RUNNING.
 	cpu0 := [3]float64{cpuSeconds(b, srv.cmd.Process.Pid), cpuSeconds(b, sim.cmd.Process.Pid), cpuSeconds(b, os.Getpid())}
+	wrote0 := writtenBytes(srv.cmd.Process.Pid)
 	segment := func() { // server.prof.usr2-1, sim.prof.usr2-1: this phase alone
 		if prof != "" {
 			_ = srv.cmd.Process.Signal(syscall.SIGUSR2)
@@ -249,12 +268,13 @@ func runScale(b *testing.B, instances, total int) {
 	}
 	segment()
 	b.StartTimer()
-	arns, runTaskRate, allRunning := submitAndWait(b, client, total)
+	arns, runTaskRate, allRunning := submitAndWait(b, client, total, srv.cmd.Process.Pid, sim.cmd.Process.Pid)
 	b.StopTimer()
 	segment()
 	cpu1 := [3]float64{cpuSeconds(b, srv.cmd.Process.Pid), cpuSeconds(b, sim.cmd.Process.Pid), cpuSeconds(b, os.Getpid())}
 	b.Logf("CPU seconds while tasks were submitted and started (%.1f s): server %.1f, sim %.1f, clients %.1f",
 		allRunning.Seconds(), cpu1[0]-cpu0[0], cpu1[1]-cpu0[1], cpu1[2]-cpu0[2])
+	b.Logf("the server wrote %d MiB (to its store file and its sockets)", (writtenBytes(srv.cmd.Process.Pid)-wrote0)>>20)
 	b.ReportMetric(runTaskRate, "runtask-tasks/s")
 	b.ReportMetric(allRunning.Seconds(), "s-to-all-running")
 
@@ -354,7 +374,7 @@ func runScale(b *testing.B, instances, total int) {
 // memory) from 16 clients and waits until the cluster counts them all
 // RUNNING. It returns the task ARNs, the RunTask rate (tasks/s over the
 // submission phase) and the time from the first call to all RUNNING.
-func submitAndWait(b *testing.B, client *ecs.Client, total int) ([]string, float64, time.Duration) {
+func submitAndWait(b *testing.B, client *ecs.Client, total int, pids ...int) ([]string, float64, time.Duration) {
 	conc := envInt("BERTH_SCALE_CLIENTS", 16)
 	var mu sync.Mutex
 	arns := make([]string, 0, total)
@@ -365,7 +385,45 @@ func submitAndWait(b *testing.B, client *ecs.Client, total int) ([]string, float
 	close(calls)
 	start := time.Now()
 	var wg sync.WaitGroup
-	var failed atomic.Int64
+	var failed, placed atomic.Int64
+	// Progress every 5 s (from the first call): how far placement and the
+	// agents have got.
+	every := time.Duration(envInt("BERTH_SCALE_PROGRESS_MS", 5000)) * time.Millisecond
+	// cpu tells the CPU seconds the server and the sim (pids) used since
+	// the last progress line.
+	last := make([]float64, len(pids))
+	for i, pid := range pids {
+		last[i] = cpuSeconds(b, pid)
+	}
+	cpu := func() string {
+		out := ""
+		for i, pid := range pids {
+			c := cpuSeconds(b, pid)
+			out += fmt.Sprintf(" %.1f", c-last[i])
+			last[i] = c
+		}
+		if out != "" {
+			out = ", CPU-s (server, sim)" + out
+		}
+		return out
+	}
+	next := every
+	watchDone := make(chan struct{})
+	var watch sync.WaitGroup
+	watch.Go(func() {
+		for {
+			select {
+			case <-watchDone:
+				return
+			case <-time.After(time.Until(start.Add(next))):
+			}
+			at := next
+			next += every
+			if d, err := client.DescribeClusters(context.Background(), &ecs.DescribeClustersInput{Clusters: []string{"scale"}}); err == nil {
+				b.Logf("at %4.1f s: %6d placed, %6d RUNNING%s", at.Seconds(), placed.Load(), d.Clusters[0].RunningTasksCount, cpu())
+			}
+		}
+	})
 	for range conc {
 		wg.Go(func() {
 			for range calls {
@@ -377,6 +435,7 @@ func submitAndWait(b *testing.B, client *ecs.Client, total int) ([]string, float
 					return
 				}
 				failed.Add(int64(len(out.Failures)))
+				placed.Add(int64(len(out.Tasks)))
 				mu.Lock()
 				for _, t := range out.Tasks {
 					arns = append(arns, aws.ToString(t.TaskArn))
@@ -387,6 +446,8 @@ func submitAndWait(b *testing.B, client *ecs.Client, total int) ([]string, float
 	}
 	wg.Wait()
 	submitted := time.Since(start)
+	close(watchDone)
+	watch.Wait()
 	if failed.Load() > 0 || len(arns) != total {
 		b.Fatalf("placed %d of %d tasks (%d failures)", len(arns), total, failed.Load())
 	}
@@ -398,6 +459,10 @@ func submitAndWait(b *testing.B, client *ecs.Client, total int) ([]string, float
 		}
 		if d.Clusters[0].RunningTasksCount >= int32(total) {
 			break
+		}
+		if el := time.Since(start); el >= next {
+			b.Logf("at %4.1f s: %6d placed, %6d RUNNING%s", el.Seconds(), placed.Load(), d.Clusters[0].RunningTasksCount, cpu())
+			next += every
 		}
 		if time.Since(start) > 10*time.Minute {
 			b.Fatalf("%d of %d RUNNING after 10 minutes", d.Clusters[0].RunningTasksCount, total)

@@ -53,6 +53,29 @@ func clusterName(ns ecs.Namespace, ref *string) (string, error) {
 	return n, nil
 }
 
+// activeClusterShared is activeCluster for a caller that only reads the
+// record: it is the view's own when the view holds the revision t reads
+// (no decoding; every RunTask and task state change asks), so it must not
+// be changed.
+func activeClusterShared(t tx, ns ecs.Namespace, ref *string) (*clusterRecord, error) {
+	name, err := clusterName(ns, ref)
+	if err != nil {
+		return nil, err
+	}
+	obj, found, err := t.viewed(keyCluster(ns, name))
+	if err != nil {
+		return nil, err
+	}
+	rec, _ := obj.(*clusterRecord)
+	if !found || rec == nil {
+		return nil, ecs.Errorf(ecs.ClusterNotFound, ecs.MsgClusterNotFound)
+	}
+	if wire.Val(rec.Status) == statusInactive {
+		return nil, ecs.Errorf(ecs.InvalidParameter, ecs.MsgClusterInactive)
+	}
+	return rec, nil
+}
+
 // activeCluster reads a cluster inside a transaction and requires it ACTIVE.
 func activeCluster(t tx, ns ecs.Namespace, ref *string) (*clusterRecord, error) {
 	name, err := clusterName(ns, ref)

@@ -292,10 +292,35 @@ func launchTypeOf(launchType, provider string) string {
 type tx struct {
 	store.Tx
 	bufs *sync.Pool // of *[]byte, for put's encoding; nil: allocate
+	view *view      // for viewed; nil: decode
 }
 
 // tx is stx with the helpers and Control's encoding buffers.
-func (c *Control) tx(stx store.Tx) tx { return tx{Tx: stx, bufs: &c.encBufs} }
+func (c *Control) tx(stx store.Tx) tx { return tx{Tx: stx, bufs: &c.encBufs, view: c.view} }
+
+// viewed returns the view's decoded object for the record at key when the
+// view holds the very revision t reads (nil otherwise: absent, another
+// revision, no view), and whether the record exists. The object is
+// shared with the view and every reader: it must not be changed.
+func (t tx) viewed(key string) (obj any, found bool, err error) {
+	kv, err := t.Get(key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if t.view != nil {
+		t.view.mu.RLock()
+		it, ok := t.view.byKey[key]
+		t.view.mu.RUnlock()
+		if ok && it.modRev == kv.ModRev {
+			return it.obj, true, nil
+		}
+	}
+	obj, err = decodeRecord(key, kv.Value)
+	return obj, true, err
+}
 
 // get decodes the record at key into v; found is false if it is absent.
 func (t tx) get(key string, v any) (bool, error) {

@@ -693,7 +693,7 @@ func (c *Control) prePlace(ns ecs.Namespace, in *wire.RunTaskRequest, td *taskDe
 // ONCE.
 func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td *taskDefRecord, pre *plannedPlacement, res reservation, group string, count int, hash string, now time.Time, out *wire.RunTaskResponse) error {
 	out.Tasks, out.Failures = []wire.Task{}, []wire.Failure{}
-	cl, err := activeCluster(t, ns, in.Cluster)
+	cl, err := activeClusterShared(t, ns, in.Cluster) // read only
 	if err != nil {
 		return err
 	}
@@ -1009,7 +1009,7 @@ var errUnchanged = errors.New("control: unchanged")
 func (c *Control) updateTask(ctx context.Context, ns ecs.Namespace, clusterRef, taskRef *string, fn func(t tx, rec *taskRecord) error) (*taskRecord, error) {
 	var out *taskRecord
 	err := c.update(ctx, func(t tx) error {
-		cl, err := activeCluster(t, ns, clusterRef)
+		cl, err := activeClusterShared(t, ns, clusterRef) // read only
 		if err != nil {
 			return err
 		}

@@ -173,7 +173,9 @@ func (v *view) run(ctx context.Context, s store.Store, rev store.Rev) {
 		}
 		// The watch ended (we fell behind, or history was compacted):
 		// re-list and follow again from the listing's revision.
+		t0 := time.Now()
 		r, err := v.load(ctx, s)
+		v.log.Warn("view: the store's watch ended (the view fell behind); re-listed", "rev", rev, "took", time.Since(t0))
 		if err != nil {
 			v.log.Warn("view: re-list failed", "err", err)
 			continue
