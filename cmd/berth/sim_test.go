@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -136,12 +137,40 @@ func TestRunSim_Flags(t *testing.T) {
 		{"BadSpeed", []string{"sim", "--endpoint", "http://x", "--instances", "1", "--sim-speed", "-2"}, "--sim-speed"},
 		{"BadLogLevel", []string{"sim", "--endpoint", "http://x", "--instances", "1", "--log-level", "loud", "--data-dir", t.TempDir()}, "--log-level"},
 		{"ExtraArgs", []string{"sim", "--endpoint", "http://x", "--instances", "1", "more"}, "unexpected arguments"},
+		{"BadGCPercent", []string{"sim", "--endpoint", "http://x", "--instances", "1", "--gc-percent", "-1"}, "--gc-percent"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut strings.Builder
 			err := run(tc.args, &out, &errOut)
 			if err == nil || !strings.Contains(err.Error()+errOut.String(), tc.want) {
 				t.Fatalf("err %v (stderr %q), want %q", err, errOut.String(), tc.want)
+			}
+		})
+	}
+}
+
+// TestRunSim_GCPercent: the simulator collects at 400% by default, keeps
+// $GOGC when it is set, and takes --gc-percent over both.
+func TestRunSim_GCPercent(t *testing.T) {
+	base := []string{"--endpoint", "http://x", "--instances", "1"}
+	for _, tc := range []struct {
+		name, gogc string
+		args       []string
+		want       int
+	}{
+		{"Default", "", nil, 400},
+		{"GOGC", "150", nil, 0},
+		{"Flag", "", []string{"--gc-percent", "200"}, 200},
+		{"FlagOverGOGC", "150", []string{"--gc-percent", "300"}, 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOGC", tc.gogc)
+			o, err := parseSimFlags(append(append([]string{}, base...), tc.args...), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.gcPercent != tc.want {
+				t.Fatalf("gcPercent %d, want %d", o.gcPercent, tc.want)
 			}
 		})
 	}
