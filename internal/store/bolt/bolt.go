@@ -81,6 +81,11 @@ type Store struct {
 	// after Open returns. They describe what is on disk.
 	diskRev       store.Rev
 	diskCompacted store.Rev
+	// logArena holds the log records of the batch being committed: bbolt
+	// keeps the values it is given until the transaction ends, so the
+	// arena is reused from one batch to the next instead of allocating
+	// every revision's record.
+	logArena []byte
 
 	// mu guards the published state. The committer updates rev and
 	// compacted and fans events out to watchers under mu, after the commit

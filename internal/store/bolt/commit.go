@@ -108,6 +108,13 @@ type batch struct {
 // answers every request.
 func (s *Store) commitBatch(first *request) {
 	b := &batch{rev: s.diskRev}
+	// The previous batch's transaction has ended: its log records are
+	// no longer referenced. A batch of huge values does not keep its
+	// arena.
+	s.logArena = s.logArena[:0]
+	if cap(s.logArena) > 16<<20 {
+		s.logArena = nil
+	}
 	tx, err := s.db.Begin(true)
 	if err != nil {
 		first.done <- result{err: fmt.Errorf("bolt: begin: %w", err)}
@@ -172,7 +179,7 @@ func (s *Store) run(r *request, kv, log *bbolt.Bucket, b *batch) (result, error)
 	case err != nil:
 		return result{err: err}, nil
 	}
-	evs, err := apply(o, kv, log, b.rev+1)
+	evs, err := apply(o, kv, log, b.rev+1, &s.logArena)
 	if err != nil {
 		return result{}, err
 	}
@@ -195,10 +202,11 @@ func call(fn func(store.Tx) error, tx store.Tx) (pv any, panicked bool, err erro
 	return nil, false, fn(tx)
 }
 
-// apply writes an overlay's effective changes at rev, with one log record,
-// and returns their events in key order. Deletes of missing keys are
-// dropped; no events means nothing was written.
-func apply(o *overlay, kv, log *bbolt.Bucket, rev store.Rev) ([]store.Event, error) {
+// apply writes an overlay's effective changes at rev, with one log record
+// laid out at the end of *arena (which must stay untouched until the
+// transaction ends), and returns their events in key order. Deletes of
+// missing keys are dropped; no events means nothing was written.
+func apply(o *overlay, kv, log *bbolt.Bucket, rev store.Rev, arena *[]byte) ([]store.Event, error) {
 	evs := make([]store.Event, 0, len(o.keys))
 	for _, k := range o.keys {
 		w := o.writes[k]
@@ -232,7 +240,9 @@ func apply(o *overlay, kv, log *bbolt.Bucket, rev store.Rev) ([]store.Event, err
 			return nil, fmt.Errorf("key %q: %w", ev.KV.Key, err)
 		}
 	}
-	if err := log.Put(revKey(rev), encodeEvents(evs)); err != nil {
+	from := len(*arena)
+	*arena = appendEvents(*arena, evs)
+	if err := log.Put(revKey(rev), (*arena)[from:len(*arena):len(*arena)]); err != nil {
 		return nil, fmt.Errorf("log %d: %w", rev, err)
 	}
 	return evs, nil

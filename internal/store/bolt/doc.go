@@ -41,5 +41,5 @@
 //	meta/"rev"        current revision (8 bytes)
 //	meta/"compacted"  highest revision whose events were pruned (8 bytes)
 //	kv/<key>          createRev (8) | modRev (8) | value
-//	log/<rev (8)>     the events of one revision, see encodeEvents
+//	log/<rev (8)>     the events of one revision, see appendEvents
 package bolt

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -71,19 +72,19 @@ func createRevOf(b []byte) store.Rev {
 	return store.Rev(binary.BigEndian.Uint64(b[0:8]))
 }
 
-// encodeEvents lays out the log record of one revision:
+// appendEvents appends the log record of one revision to b:
 //
 //	uvarint count, then per event:
 //	  type (1 byte) | uvarint len(key) | key | uvarint createRev
 //	  and for puts: uvarint len(value) | value
 //
 // The revision itself is the record's key and every event's ModRev.
-func encodeEvents(evs []store.Event) []byte {
+func appendEvents(b []byte, evs []store.Event) []byte {
 	n := binary.MaxVarintLen64
 	for _, ev := range evs {
 		n += 1 + 3*binary.MaxVarintLen64 + len(ev.KV.Key) + len(ev.KV.Value)
 	}
-	b := make([]byte, 0, n)
+	b = slices.Grow(b, n)
 	b = binary.AppendUvarint(b, uint64(len(evs)))
 	for _, ev := range evs {
 		b = append(b, byte(ev.Type))
