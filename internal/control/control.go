@@ -337,29 +337,54 @@ func (t tx) get(key string, v any) (bool, error) {
 	return true, nil
 }
 
+// putShared is put for a task or instance record the caller is done
+// changing: the store hands the record itself to this process's view with
+// the write (store.ObjPutter), which then need not decode it. Neither rec
+// nor anything it points to may change afterwards (the view may keep
+// parts of it); the caller may still read it.
+func (t tx) putShared(key string, rec any) error {
+	switch rec.(type) {
+	case *taskRecord, *instanceRecord:
+		return t.putRecord(key, rec, true)
+	}
+	panic(fmt.Sprintf("control: putShared of a %T", rec))
+}
+
+// putRecord stores a task or instance record, encoded into a reused
+// buffer (Put copies the value), and with shared hands rec to the view
+// too (putShared).
+func (t tx) putRecord(key string, rec any, shared bool) error {
+	var bp *[]byte
+	if t.bufs != nil {
+		bp, _ = t.bufs.Get().(*[]byte)
+	}
+	if bp == nil {
+		bp = new([]byte)
+	}
+	if r, ok := rec.(*taskRecord); ok {
+		*bp = appendTaskRecord((*bp)[:0], r)
+	} else {
+		*bp = appendInstanceRecord((*bp)[:0], rec.(*instanceRecord))
+	}
+	var err error
+	if op, ok := t.Tx.(store.ObjPutter); ok && shared {
+		err = op.PutObj(key, *bp, rec)
+	} else {
+		err = t.Put(key, *bp)
+	}
+	if t.bufs != nil && cap(*bp) <= 64<<10 {
+		t.bufs.Put(bp)
+	}
+	return err
+}
+
 // put encodes v at key.
 // Tasks and instances, written on every RunTask and state change, are
 // encoded into a reused buffer: Put copies the value.
 func (t tx) put(key string, v any) error {
 	switch v.(type) {
 	case *taskRecord, *instanceRecord:
-		var bp *[]byte
-		if t.bufs != nil {
-			bp, _ = t.bufs.Get().(*[]byte)
-		}
-		if bp == nil {
-			bp = new([]byte)
-		}
-		if r, ok := v.(*taskRecord); ok {
-			*bp = appendTaskRecord((*bp)[:0], r)
-		} else {
-			*bp = appendInstanceRecord((*bp)[:0], v.(*instanceRecord))
-		}
-		err := t.Put(key, *bp)
-		if t.bufs != nil && cap(*bp) <= 64<<10 {
-			t.bufs.Put(bp)
-		}
-		return err
+		return t.putRecord(key, v, false)
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

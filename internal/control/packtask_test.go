@@ -243,3 +243,63 @@ func heapGrowth(build func() any) int64 {
 	runtime.KeepAlive(keep)
 	return int64(after.HeapAlloc) - int64(before.HeapAlloc)
 }
+
+// TestViewAdoptsWritersRecords: a task record handed over by its writer
+// (putShared) becomes the same packed task as the stored value decoded,
+// and adopting it changes nothing the writer can see, even while the
+// writer reads it (run with -race).
+func TestViewAdoptsWritersRecords(t *testing.T) {
+	v := newView(decodeRecord, nil)
+	forms := []*taskRecord{canonicalTask("0123456789abcdef0123456789abcdef", 0)}
+	odd := canonicalTask("0123456789abcdef0123456789abcdee", 1)
+	odd.Essential = []string{"app"}
+	odd.Tags = []wire.Tag{{Key: wire.Ptr("k"), Value: wire.Ptr("v")}}
+	odd.Containers = append(odd.Containers, wire.Container{Name: wire.Ptr("side"), LastStatus: wire.Ptr("PENDING")})
+	odd.Overrides = &wire.TaskOverride{ContainerOverrides: []wire.ContainerOverride{{Name: wire.Ptr("side"), Command: []string{"x"}}}}
+	forms = append(forms, odd)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 300 {
+		var r taskRecord
+		randomFill(rng, reflect.ValueOf(&r).Elem(), 0)
+		if i%2 == 0 {
+			c := canonicalTask(r.ID, i)
+			c.Containers = append(c.Containers, r.Containers...)
+			c.Attachments, c.StoppedReason, c.Tags, c.Overrides = r.Attachments, r.StoppedReason, r.Tags, r.Overrides
+			r = *c
+		}
+		forms = append(forms, &r)
+	}
+	for i, r := range forms {
+		before := appendTaskRecord(nil, r)
+		done := make(chan []byte)
+		go func() { done <- appendTaskRecord(nil, r) }() // the writer still reads it
+		adopted := v.adopt(r).(*packedTask)
+		if b := <-done; !bytes.Equal(b, before) {
+			t.Fatalf("form %d: the writer's record read differently during adoption", i)
+		}
+		if after := appendTaskRecord(nil, r); !bytes.Equal(after, before) {
+			t.Fatalf("form %d: adoption changed the writer's record:\n before %s\n  after %s", i, before, after)
+		}
+		decoded, _, raw := viewDecode(t, v, r)
+		// Compared as stored and read back: a writer's string may hold
+		// invalid UTF-8, which reads back as U+FFFD (as every client
+		// reads it either way).
+		norm := func(p *packedTask) []byte {
+			back, err := decodeRecord("ns/1/r/task/bench/x", appendTaskRecord(nil, p.unpack()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return appendTaskRecord(nil, back.(*taskRecord))
+		}
+		if a, d := norm(adopted), norm(decoded); !bytes.Equal(a, d) {
+			t.Fatalf("form %d: adopted and decoded tasks differ:\n adopted %s\n decoded %s\n stored %s", i, a, d, raw)
+		}
+	}
+	inst := &instanceRecord{Cluster: "bench", ID: "i"}
+	if v.adopt(inst) != inst {
+		t.Error("an instance record is not adopted as it is")
+	}
+	if v.adopt(nil) != nil || v.adopt(&clusterRecord{}) != nil {
+		t.Error("adopt took what it should have left to decoding")
+	}
+}

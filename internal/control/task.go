@@ -351,9 +351,19 @@ func planFailures(plan scheduler.Plan) []wire.Failure {
 
 // saveCandidates writes back the instance records placement charged.
 func saveCandidates(t tx, ns ecs.Namespace, cands []*candidate) error {
+	return writeCandidates(ns, cands, t.put)
+}
+
+// shareCandidates is saveCandidates for the caller's last change to the
+// records: they go to the view as they are (putShared).
+func shareCandidates(t tx, ns ecs.Namespace, cands []*candidate) error {
+	return writeCandidates(ns, cands, t.putShared)
+}
+
+func writeCandidates(ns ecs.Namespace, cands []*candidate, put func(string, any) error) error {
 	for _, cd := range cands {
 		if cd.dirty {
-			if err := t.put(keyInstance(ns, cd.rec.Cluster, cd.rec.ID), cd.rec); err != nil {
+			if err := put(keyInstance(ns, cd.rec.Cluster, cd.rec.ID), cd.rec); err != nil {
 				return err
 			}
 		}
@@ -832,7 +842,7 @@ func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td 
 			cd.place(res, group)
 			opts.provider = providers[p.Task]
 			rec := c.newTask(ns, cluster, td, opts, cd.rec, now)
-			if err := t.put(keyTask(ns, cluster, rec.ID), rec); err != nil {
+			if err := t.putShared(keyTask(ns, cluster, rec.ID), rec); err != nil { // rec is only read from here on
 				return err
 			}
 			out.Tasks = append(out.Tasks, rec.Task)
@@ -852,7 +862,7 @@ func (c *Control) runTaskTx(t tx, ns ecs.Namespace, in *wire.RunTaskRequest, td 
 			return err
 		}
 	}
-	return saveCandidates(t, ns, cands)
+	return shareCandidates(t, ns, cands)
 }
 
 // unplaced handles the tasks a RunTask plan left unplaced: those of a
@@ -1032,7 +1042,8 @@ func (c *Control) updateTask(ctx context.Context, ns ecs.Namespace, clusterRef, 
 			}
 		}
 		*rec.Version++
-		return t.put(keyTask(ns, cluster, rec.ID), rec)
+		// The callers only read the record from here on.
+		return t.putShared(keyTask(ns, cluster, rec.ID), rec)
 	})
 	return out, err
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -189,11 +190,14 @@ func (v *view) run(ctx context.Context, s store.Store, rev store.Rev) {
 func (v *view) apply(ev store.Event) {
 	var obj any
 	if ev.Type == store.EventPut {
-		o, err := v.decode(ev.KV.Key, ev.KV.Value)
-		if err != nil {
-			v.log.Warn("view: undecodable record skipped", "key", ev.KV.Key, "err", err)
+		obj = v.adopt(ev.Obj)
+		if obj == nil {
+			o, err := v.decode(ev.KV.Key, ev.KV.Value)
+			if err != nil {
+				v.log.Warn("view: undecodable record skipped", "key", ev.KV.Key, "err", err)
+			}
+			obj = o
 		}
-		obj = o
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -219,6 +223,38 @@ func (v *view) apply(ev store.Event) {
 		close(v.changed)
 		v.changed = make(chan struct{})
 	}
+}
+
+// adopt returns the view's object for a record its writer handed over
+// with the write (putShared, store.Event.Obj), or nil when there is none:
+// the writer's task record packed (from a copy of the parts packing
+// rewrites: the writer may still read its record), or its instance record
+// as it is. Either is what decoding the stored value gives, up to empty
+// values that the encoding omits (an empty map or list is nil once
+// decoded), which no reader tells apart.
+func (v *view) adopt(obj any) any {
+	switch r := obj.(type) {
+	case *taskRecord:
+		return v.intern.pack(privateTask(r))
+	case *instanceRecord:
+		return r
+	}
+	return nil
+}
+
+// privateTask returns a copy of r that interning and packing may rewrite:
+// its own top-level members, containers, container overrides and
+// essential list; everything else is shared with r and only read.
+func privateTask(r *taskRecord) *taskRecord {
+	cp := *r
+	cp.Containers = slices.Clone(r.Containers)
+	if r.Overrides != nil {
+		o := *r.Overrides
+		o.ContainerOverrides = slices.Clone(o.ContainerOverrides)
+		cp.Overrides = &o
+	}
+	cp.Essential = slices.Clone(r.Essential)
+	return &cp
 }
 
 // waitRev blocks until the view reflects rev (read-your-writes).

@@ -77,6 +77,20 @@ type Event struct {
 	Type EventType
 	KV   KV // for deletes, Key and ModRev (the deleting revision) only
 	Last bool
+	// Obj is the writer's decoded form of KV.Value when it gave one
+	// (ObjPutter) and the event reaches a watcher of the process that
+	// wrote it live; nil otherwise (a plain Put, a replay from the log,
+	// another process). It is shared with the writer and every watcher
+	// and must not be changed.
+	Obj any
+}
+
+// ObjPutter is a Tx that can hand, beside a value, the writer's decoded
+// form of it to the watchers of this process (Event.Obj), so that they
+// need not decode the value again. The writer must not change obj, nor
+// anything it points to, once it has been put.
+type ObjPutter interface {
+	PutObj(key string, value []byte, obj any) error
 }
 
 // Store is the contract both backends implement. All methods are safe for

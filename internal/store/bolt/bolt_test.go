@@ -283,3 +283,57 @@ func TestStore_Close_NoGoroutineLeak(t *testing.T) {
 		t.Fatalf("%d goroutines after Close, %d before Open\n%s", after, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestStore_PutObj: a value put with the writer's decoded form reaches
+// this process's live watchers with it (store.Event.Obj); a plain Put, a
+// replay from the log and a delete carry none.
+func TestStore_PutObj(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "b.db"), testOptions())
+	ctx := t.Context()
+	rev0, err := s.Rev(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := s.Watch(ctx, "k/", rev0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := &struct{ n int }{1}
+	if _, err := s.Update(ctx, func(tx store.Tx) error {
+		op, ok := tx.(store.ObjPutter)
+		if !ok {
+			t.Fatal("the bolt Tx is not an ObjPutter")
+		}
+		if err := op.PutObj("k/a", []byte("a"), obj); err != nil {
+			return err
+		}
+		return tx.Put("k/b", []byte("b"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.Delete("k/a") }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"k/a": obj, "k/b": nil}
+	for range 3 {
+		ev := <-live
+		if ev.Type == store.EventDelete {
+			if ev.Obj != nil {
+				t.Errorf("delete of %s carries %v", ev.KV.Key, ev.Obj)
+			}
+			continue
+		}
+		if ev.Obj != want[ev.KV.Key] {
+			t.Errorf("live put of %s carries %v, want %v", ev.KV.Key, ev.Obj, want[ev.KV.Key])
+		}
+	}
+	replay, err := s.Watch(ctx, "k/", rev0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if ev := <-replay; ev.Obj != nil {
+			t.Errorf("replayed %v of %s carries %v", ev.Type, ev.KV.Key, ev.Obj)
+		}
+	}
+}

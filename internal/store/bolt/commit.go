@@ -223,7 +223,7 @@ func apply(o *overlay, kv, log *bbolt.Bucket, rev store.Rev, arena *[]byte) ([]s
 			}
 			evs = append(evs, store.Event{Type: store.EventPut, KV: store.KV{
 				Key: k, Value: w.value, CreateRev: createRev, ModRev: rev,
-			}})
+			}, Obj: w.obj})
 		}
 	}
 	if len(evs) == 0 {

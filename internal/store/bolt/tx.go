@@ -54,6 +54,7 @@ type write struct {
 	// stored is value with kvHeader bytes of room in front, where apply
 	// writes the revisions: the kv bucket's entry without another copy.
 	stored []byte
+	obj    any // the writer's decoded value (PutObj), or nil
 	del    bool
 }
 
@@ -94,7 +95,11 @@ func (o *overlay) List(prefix, after string, fn func(store.KV) error) error {
 	return list(o.kv, o, prefix, after, fn)
 }
 
-func (o *overlay) Put(key string, value []byte) error {
+func (o *overlay) Put(key string, value []byte) error { return o.PutObj(key, value, nil) }
+
+// PutObj is Put with the writer's decoded form of value, which the events
+// of this write carry to the watchers (store.ObjPutter).
+func (o *overlay) PutObj(key string, value []byte, obj any) error {
 	if o.done {
 		return errTxDone
 	}
@@ -109,7 +114,7 @@ func (o *overlay) Put(key string, value []byte) error {
 	}
 	stored := make([]byte, kvHeader+len(value))
 	copy(stored[kvHeader:], value)
-	o.set(key, write{value: stored[kvHeader:], stored: stored})
+	o.set(key, write{value: stored[kvHeader:], stored: stored, obj: obj})
 	return nil
 }
 
