@@ -72,31 +72,17 @@ func (p *profileFlag) start() (func(), error) {
 	}
 	// SIGUSR2 ends the current CPU profile and starts the next, in
 	// FILE.usr2-N, so that a benchmark can profile one phase of a run.
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGUSR2)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for n := 1; ; n++ {
-			select {
-			case <-ch:
-				seg.stop()
-				next, err := startCPUSegment(p.path + ".usr2-" + strconv.Itoa(n))
-				if err != nil {
-					fmt.Fprintln(os.Stderr, err)
-					seg = cpuSegment{}
-					continue
-				}
-				seg = next
-			case <-done:
-				return
-			}
+	// seg is only touched by the handler until stopSegments returns.
+	stopSegments := onEachSignal(syscall.SIGUSR2, func(n int) {
+		seg.stop()
+		next, err := startCPUSegment(p.path + ".usr2-" + strconv.Itoa(n))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
 		}
+		seg = next
 	})
 	return func() {
-		signal.Stop(ch)
-		close(done)
-		wg.Wait()
+		stopSegments()
 		stopSignal()
 		seg.stop()
 		p.writeHeap()
@@ -127,24 +113,33 @@ func (s cpuSegment) stop() {
 
 // onSignal, with --mem-profile, writes the heap profile to FILE.usr1-N
 // the Nth time the process gets SIGUSR1 (the live heap of a running process, which
-// the profile at exit no longer shows once sessions have closed). It
-// returns the function that stops listening.
+// the profile at exit no longer shows once sessions have closed), and the
+// goroutines' stacks beside it. It returns the function that stops
+// listening.
 func (p *profileFlag) onSignal() func() {
 	if p.mem == "" {
 		return func() {}
 	}
+	return onEachSignal(syscall.SIGUSR1, func(n int) {
+		name := p.mem + ".usr1-" + strconv.Itoa(n)
+		p.writeHeapTo(name)
+		p.writeGoroutines(name + ".goroutines")
+	})
+}
+
+// onEachSignal calls fn(n) on one goroutine the Nth time the process
+// gets sig, until the returned function is called; that function returns
+// once fn no longer runs.
+func onEachSignal(sig os.Signal, fn func(n int)) (stop func()) {
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGUSR1)
+	signal.Notify(ch, sig)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		n := 0
-		for {
+		for n := 1; ; n++ {
 			select {
 			case <-ch:
-				n++
-				p.writeHeapTo(p.mem + ".usr1-" + strconv.Itoa(n))
-				p.writeGoroutines(p.mem + ".usr1-" + strconv.Itoa(n) + ".goroutines")
+				fn(n)
 			case <-done:
 				return
 			}

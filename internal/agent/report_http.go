@@ -76,13 +76,12 @@ type doer interface {
 // httpReporter is a Reporter that speaks the ECS JSON protocol itself (see
 // the comment at the top of this file). It is safe for concurrent use.
 type httpReporter struct {
-	cluster  string
-	endpoint string   // BaseEndpoint + "/"
-	url      *url.URL // endpoint, parsed (requests copy it)
-	region   string
-	creds    aws.CredentialsProvider // nil: requests go unsigned, as the SDK sends them without credentials
-	client   doer
-	signer   *v4.Signer
+	cluster string
+	url     *url.URL // BaseEndpoint + "/", parsed (requests copy it)
+	region  string
+	creds   aws.CredentialsProvider // nil: requests go unsigned, as the SDK sends them without credentials
+	client  doer
+	signer  *v4.Signer
 
 	// bufs holds *[]byte scratch buffers to encode request bodies in.
 	bufs sync.Pool
@@ -99,18 +98,16 @@ func newHTTPReporter(opts ecs.Options, cluster string) *httpReporter {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil
 	}
-	endpoint := strings.TrimRight(base, "/") + "/"
-	eu, err := url.Parse(endpoint)
+	eu, err := url.Parse(strings.TrimRight(base, "/") + "/")
 	if err != nil {
 		return nil
 	}
 	r := &httpReporter{
-		cluster:  cluster,
-		endpoint: endpoint,
-		url:      eu,
-		region:   opts.Region,
-		client:   http.DefaultClient,
-		signer:   v4.NewSigner(),
+		cluster: cluster,
+		url:     eu,
+		region:  opts.Region,
+		client:  http.DefaultClient,
+		signer:  v4.NewSigner(),
 	}
 	if opts.HTTPClient != nil {
 		r.client = opts.HTTPClient

@@ -65,8 +65,8 @@ func TestNewReporter(t *testing.T) {
 			if !lean {
 				return
 			}
-			if r.endpoint != "http://127.0.0.1:1/" {
-				t.Errorf("endpoint %q", r.endpoint)
+			if r.url.String() != "http://127.0.0.1:1/" {
+				t.Errorf("endpoint %q", r.url)
 			}
 			switch tc.name {
 			case "Cached":

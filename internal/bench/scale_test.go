@@ -395,17 +395,17 @@ func submitAndWait(b *testing.B, client *ecs.Client, total int, pids ...int) ([]
 	for i, pid := range pids {
 		last[i] = cpuSeconds(b, pid)
 	}
-	cpu := func() string {
-		out := ""
+	progress := func(at time.Duration, running int32) {
+		cpu := ""
 		for i, pid := range pids {
 			c := cpuSeconds(b, pid)
-			out += fmt.Sprintf(" %.1f", c-last[i])
+			cpu += fmt.Sprintf(" %.1f", c-last[i])
 			last[i] = c
 		}
-		if out != "" {
-			out = ", CPU-s (server, sim)" + out
+		if cpu != "" {
+			cpu = ", CPU-s (server, sim)" + cpu
 		}
-		return out
+		b.Logf("at %4.1f s: %6d placed, %6d RUNNING%s", at.Seconds(), placed.Load(), running, cpu)
 	}
 	next := every
 	watchDone := make(chan struct{})
@@ -420,7 +420,7 @@ func submitAndWait(b *testing.B, client *ecs.Client, total int, pids ...int) ([]
 			at := next
 			next += every
 			if d, err := client.DescribeClusters(context.Background(), &ecs.DescribeClustersInput{Clusters: []string{"scale"}}); err == nil {
-				b.Logf("at %4.1f s: %6d placed, %6d RUNNING%s", at.Seconds(), placed.Load(), d.Clusters[0].RunningTasksCount, cpu())
+				progress(at, d.Clusters[0].RunningTasksCount)
 			}
 		}
 	})
@@ -461,7 +461,7 @@ func submitAndWait(b *testing.B, client *ecs.Client, total int, pids ...int) ([]
 			break
 		}
 		if el := time.Since(start); el >= next {
-			b.Logf("at %4.1f s: %6d placed, %6d RUNNING%s", el.Seconds(), placed.Load(), d.Clusters[0].RunningTasksCount, cpu())
+			progress(el, d.Clusters[0].RunningTasksCount)
 			next += every
 		}
 		if time.Since(start) > 10*time.Minute {

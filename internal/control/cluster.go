@@ -53,37 +53,35 @@ func clusterName(ns ecs.Namespace, ref *string) (string, error) {
 	return n, nil
 }
 
+// activeCluster reads a cluster inside a transaction and requires it ACTIVE.
+func activeCluster(t tx, ns ecs.Namespace, ref *string) (*clusterRecord, error) {
+	return readActiveCluster(t, ns, ref, false)
+}
+
 // activeClusterShared is activeCluster for a caller that only reads the
 // record: it is the view's own when the view holds the revision t reads
 // (no decoding; every RunTask and task state change asks), so it must not
 // be changed.
 func activeClusterShared(t tx, ns ecs.Namespace, ref *string) (*clusterRecord, error) {
-	name, err := clusterName(ns, ref)
-	if err != nil {
-		return nil, err
-	}
-	obj, found, err := t.viewed(keyCluster(ns, name))
-	if err != nil {
-		return nil, err
-	}
-	rec, _ := obj.(*clusterRecord)
-	if !found || rec == nil {
-		return nil, ecs.Errorf(ecs.ClusterNotFound, ecs.MsgClusterNotFound)
-	}
-	if wire.Val(rec.Status) == statusInactive {
-		return nil, ecs.Errorf(ecs.InvalidParameter, ecs.MsgClusterInactive)
-	}
-	return rec, nil
+	return readActiveCluster(t, ns, ref, true)
 }
 
-// activeCluster reads a cluster inside a transaction and requires it ACTIVE.
-func activeCluster(t tx, ns ecs.Namespace, ref *string) (*clusterRecord, error) {
+func readActiveCluster(t tx, ns ecs.Namespace, ref *string, shared bool) (*clusterRecord, error) {
 	name, err := clusterName(ns, ref)
 	if err != nil {
 		return nil, err
 	}
-	rec := new(clusterRecord)
-	found, err := t.get(keyCluster(ns, name), rec)
+	var rec *clusterRecord
+	var found bool
+	if shared {
+		var obj any
+		obj, found, err = t.viewed(keyCluster(ns, name))
+		rec, _ = obj.(*clusterRecord)
+		found = found && rec != nil
+	} else {
+		rec = new(clusterRecord)
+		found, err = t.get(keyCluster(ns, name), rec)
+	}
 	if err != nil {
 		return nil, err
 	}

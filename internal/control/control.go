@@ -311,11 +311,8 @@ func (t tx) viewed(key string) (obj any, found bool, err error) {
 		return nil, false, err
 	}
 	if t.view != nil {
-		t.view.mu.RLock()
-		it, ok := t.view.byKey[key]
-		t.view.mu.RUnlock()
-		if ok && it.modRev == kv.ModRev {
-			return it.obj, true, nil
+		if obj := t.view.at(key, kv.ModRev); obj != nil {
+			return obj, true, nil
 		}
 	}
 	obj, err = decodeRecord(key, kv.Value)

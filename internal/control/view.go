@@ -362,18 +362,28 @@ func (v *view) read(fn func(get func(key string) (item, bool), rev store.Rev)) {
 	fn(func(key string) (item, bool) { it, ok := v.byKey[key]; return it, ok }, v.rev)
 }
 
-// instanceAt returns a copy, safe to change, of the instance record the
-// view holds at key if it is the one of revision rev (nil otherwise: not
-// there, another revision, or not a committed one).
-func (v *view) instanceAt(key string, rev store.Rev) *instanceRecord {
+// at returns the object the view holds at key if it is the one of
+// revision rev (nil otherwise: not there, another revision, or rev 0, not
+// a committed one). It is shared: it must not be changed.
+func (v *view) at(key string, rev store.Rev) any {
 	if rev == 0 {
 		return nil
 	}
 	v.mu.RLock()
 	it, ok := v.byKey[key]
 	v.mu.RUnlock()
-	rec, _ := it.obj.(*instanceRecord)
-	if !ok || it.modRev != rev || rec == nil {
+	if !ok || it.modRev != rev {
+		return nil
+	}
+	return it.obj
+}
+
+// instanceAt returns a copy, safe to change, of the instance record the
+// view holds at key if it is the one of revision rev (nil otherwise: not
+// there, another revision, or not a committed one).
+func (v *view) instanceAt(key string, rev store.Rev) *instanceRecord {
+	rec, _ := v.at(key, rev).(*instanceRecord)
+	if rec == nil {
 		return nil
 	}
 	cp := *rec
