@@ -198,6 +198,24 @@ func splitFrame(b []byte) (name string, msg []byte, ok bool) {
 }
 
 func (c *codec) decode(b []byte) (any, error) {
+	// PayloadMessage, the large and frequent frame, first tries a decoder
+	// without reflection; when it gives up, decodeJSON decodes the frame
+	// as if it had not been tried (see payload_decode.go).
+	if bytes.HasPrefix(b, []byte(payloadFramePrefix)) && c.byName["PayloadMessage"] != nil {
+		if _, msg, ok := splitFrame(b); ok {
+			if p, ok := decodePayload(msg); ok {
+				return p, nil
+			}
+		}
+	}
+	return c.decodeJSON(b)
+}
+
+// payloadFramePrefix starts a PayloadMessage frame as encode writes it.
+const payloadFramePrefix = framePrefix + "PayloadMessage" + messageKey
+
+// decodeJSON is decode with encoding/json alone.
+func (c *codec) decodeJSON(b []byte) (any, error) {
 	// The frames Berth writes decode in one pass over their message
 	// instead of one over the frame and another over its message. Only a
 	// success is taken from it: when the message is not one valid value

@@ -41,7 +41,7 @@ type engine struct {
 	runners map[string]*runner // by task ARN
 	byID    map[string]*runner // by runtime container id
 	tokens  map[string]*runner // by the containers' metadata tokens
-	wg      sync.WaitGroup     // the runners' loops
+	wg      sync.WaitGroup     // one count per runner, from start to finish
 }
 
 func newEngine(ctx context.Context, cfg Config, rep Reporter) *engine {
@@ -72,7 +72,7 @@ func (e *engine) start(r *runner) {
 	for _, tok := range r.tokens {
 		e.tokens[tok] = r
 	}
-	e.wg.Go(r.run)
+	r.start(&e.wg)
 }
 
 // recover starts a runner for every task state the agent had kept.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-dev/berth/internal/acs"
@@ -18,7 +19,7 @@ import (
 // reasonOOM is ECS's reason for a container the kernel killed for memory.
 const reasonOOM = "OutOfMemoryError: Container killed due to memory usage"
 
-// runner runs one task. Its loop (run) is the only goroutine that decides:
+// runner runs one task. Its loop (see loop) is the only one that decides:
 // it starts containers as their dependencies allow, stops them in reverse
 // dependency order when the task is to stop, and decides the task's
 // status. Operations that block on the runtime (start, wait, stop) run in
@@ -26,7 +27,8 @@ const reasonOOM = "OutOfMemoryError: Container killed due to memory usage"
 // the report worker sends what changed to the server. On a runtime that
 // is a runtime.ExitNotifier a running container has no wait goroutine:
 // the runtime's callback marks its exit and the loop starts a wait that
-// returns at once (see watch).
+// returns at once (see watch). The loop runs only while there is something
+// to look at: a task that waits holds no goroutine of its own.
 //
 // The runner has two contexts. ctx is its shutdown context: it ends when
 // the agent stops, and every goroutine of the runner then returns without
@@ -42,9 +44,20 @@ type runner struct {
 	killCtx context.Context
 	kill    context.CancelFunc
 
-	kick chan struct{} // wakes the loop; capacity 1
-	wg   sync.WaitGroup
-	done chan struct{} // closed when run has returned and its goroutines ended
+	// act is the loop's activation state (loopIdle, ...): poke starts a
+	// loop goroutine only when none runs.
+	act atomic.Int32
+	wg  sync.WaitGroup // the operations and the report worker
+
+	// Owned by the loop (one activation at a time; each hands over to the
+	// next through act): whether adopt has run, the timer that pokes the
+	// loop at its next wake time, the next health poll, and the stop of the
+	// context.AfterFunc that pokes the loop when ctx ends.
+	adopted   bool
+	engineWG  *sync.WaitGroup // the engine's count of runners; set by start
+	timer     *time.Timer
+	nextPoll  time.Time
+	stopWatch func() bool
 
 	// specs and specErrs are the compiled containers, and tokens their
 	// task metadata tokens; immutable.
@@ -59,7 +72,7 @@ type runner struct {
 	gen     uint64    // bumped by every change of st
 	removed bool      // the state file is gone: save no more
 	// reporting is set while the report worker (reportLoop) runs; it is
-	// started by run's goroutine only, and clears it when it ends.
+	// started by the loop only, and clears it when it ends.
 	reporting bool
 
 	saveMu sync.Mutex
@@ -101,8 +114,6 @@ func newRunner(e *engine, st taskState) *runner {
 		e:     e,
 		arn:   st.Task.ARN,
 		log:   e.log.With("task", st.Task.ARN),
-		kick:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
 		st:    st,
 		ops:   make([]opState, len(st.Containers)),
 		begun: e.now(),
@@ -148,17 +159,37 @@ func newRunner(e *engine, st taskState) *runner {
 // attributes either.
 func logsInfo(l *slog.Logger) bool { return l.Enabled(context.Background(), slog.LevelInfo) }
 
-// poke wakes the loop.
+// The activation states of a runner's loop (runner.act).
+const (
+	loopIdle    int32 = iota // no loop goroutine: the next poke starts one
+	loopRunning              // a loop goroutine is looking
+	loopPoked                // it is, and was poked since it began its look
+	loopDone                 // the runner has ended: pokes do nothing
+)
+
+// poke wakes the loop: it starts a loop goroutine when none runs, or marks
+// the running one to look again. It takes no lock and never blocks.
 func (r *runner) poke() {
-	select {
-	case r.kick <- struct{}{}:
-	default:
+	for {
+		switch r.act.Load() {
+		case loopIdle:
+			if r.act.CompareAndSwap(loopIdle, loopRunning) {
+				go r.loop()
+				return
+			}
+		case loopRunning:
+			if r.act.CompareAndSwap(loopRunning, loopPoked) {
+				return
+			}
+		default: // poked already, or done
+			return
+		}
 	}
 }
 
 // pokeReport starts the report worker when there is a change to send and
-// it is not running. Caller holds mu and is run's goroutine (so that the
-// worker joins wg before run waits for it).
+// it is not running. Caller holds mu and is the loop (so that the worker
+// joins wg before the loop's last activation waits for it).
 func (r *runner) pokeReport() {
 	if !r.reporting && r.reportDue() {
 		r.reporting = true
@@ -189,53 +220,113 @@ func (r *runner) desired() (desired string, stopped bool) {
 	return r.st.Desired, r.st.Status == statusStopped
 }
 
-// run is the runner's loop. It returns when the agent stops, or once the
-// task has stopped, been reported and been cleaned up.
-func (r *runner) run() {
-	defer close(r.done)
-	defer r.wg.Wait()
-	defer r.cancel()
-	r.mu.Lock()
-	r.pokeReport() // what a recovered task had not reported yet
-	r.mu.Unlock()
-	if err := r.adopt(); err != nil {
-		return // the agent is stopping
+// start begins the runner's life: its first activation adopts the
+// task's containers. The engine counts the runner in its wait group until
+// finish.
+func (r *runner) start(wg *sync.WaitGroup) {
+	wg.Add(1)
+	r.engineWG = wg
+	r.act.Store(loopRunning)
+	go r.loop()
+}
+
+// loop is one activation of the runner's loop: a goroutine that looks at
+// the task (turn) until nothing has poked it since its last look, then
+// ends, leaving a timer armed for the next time-based wake-up. A runner
+// whose task is running and reported therefore holds no goroutine, nor
+// its stack, nor a timer: `berth sim` runs 100,000 of them in one process,
+// and parked goroutines were most of its memory and of its collector's
+// work. Activations never overlap (act hands the loop from one to the
+// next), so the loop's state needs no lock. The last activation, once the
+// task is cleaned up or the agent stops, waits for the runner's
+// operations and tells the engine (finish).
+func (r *runner) loop() {
+	for {
+		r.act.Store(loopRunning) // pokes from here on ask for another look
+		if r.turn() {
+			r.finish()
+			return
+		}
+		if r.act.CompareAndSwap(loopRunning, loopIdle) {
+			return
+		}
 	}
-	r.save()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	var nextPoll time.Time
+}
+
+// turn is one look of the loop: it adopts the task's containers on the
+// first, then steps the task as far as it goes without waiting and arms
+// the timer for the next wake-up. It reports whether the runner is over:
+// the agent is stopping, or the task has stopped, been reported and been
+// cleaned up.
+func (r *runner) turn() bool {
+	if r.ctx.Err() != nil {
+		return true
+	}
+	if !r.adopted {
+		r.adopted = true
+		r.stopWatch = context.AfterFunc(r.ctx, r.poke)
+		r.mu.Lock()
+		r.pokeReport() // what a recovered task had not reported yet
+		r.mu.Unlock()
+		if err := r.adopt(); err != nil {
+			return true // the agent is stopping
+		}
+		r.save()
+	}
 	for {
 		now := r.e.now()
 		res := r.step(now)
 		r.save()
 		if res.cleanup {
 			r.cleanup()
-			return
+			return true
 		}
 		wake := res.wake
 		if len(res.health) > 0 {
-			if !now.Before(nextPoll) {
+			if !now.Before(r.nextPoll) {
 				r.pollHealth(res.health)
-				nextPoll = now.Add(r.e.cfg.HealthPollInterval)
+				r.nextPoll = now.Add(r.e.cfg.HealthPollInterval)
 				continue
 			}
-			wake = earliest(wake, nextPoll)
+			wake = earliest(wake, r.nextPoll)
 		}
-		// Since Go 1.23 a stopped or reset timer delivers no stale tick.
-		timer.Stop()
-		var timerC <-chan time.Time
-		if !wake.IsZero() {
-			timer.Reset(max(wake.Sub(r.e.now()), time.Millisecond))
-			timerC = timer.C
-		}
-		select {
-		case <-r.ctx.Done():
-			return
-		case <-r.kick:
-		case <-timerC:
-		}
+		r.arm(wake)
+		return false
 	}
+}
+
+// arm sets the loop's timer to poke it at wake (zero: stops it). A timer
+// that fires early or late only causes a look that finds nothing to do or
+// one that is a little late, as the wait in a select on it did before.
+func (r *runner) arm(wake time.Time) {
+	if wake.IsZero() {
+		if r.timer != nil {
+			r.timer.Stop()
+		}
+		return
+	}
+	d := max(wake.Sub(r.e.now()), time.Millisecond)
+	if r.timer == nil {
+		r.timer = time.AfterFunc(d, r.poke)
+		return
+	}
+	r.timer.Reset(d)
+}
+
+// finish ends the runner, in the loop's last activation: no poke starts
+// the loop again, the runner's goroutines are told to stop (cancel) and
+// waited for, and the engine's count of running runners drops.
+func (r *runner) finish() {
+	r.act.Store(loopDone)
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	if r.stopWatch != nil {
+		r.stopWatch()
+	}
+	r.cancel()
+	r.wg.Wait()
+	r.engineWG.Done()
 }
 
 // stepResult is what the loop does after a step.
@@ -505,7 +596,7 @@ func (r *runner) startOp(i int) {
 // one process. Other runtimes (and a NotifyExit that fails: waitOp deals
 // with a vanished container) get a wait operation now. Caller does not
 // hold mu (the callback may run before NotifyExit returns) and runs on
-// run's goroutine or an operation of wg.
+// the loop or an operation of wg.
 func (r *runner) watch(i int, id string) {
 	n, ok := r.e.rt.(runtime.ExitNotifier)
 	if !ok || n.NotifyExit(id, func() { r.exitDue(i, id) }) != nil {
@@ -515,9 +606,9 @@ func (r *runner) watch(i int, id string) {
 
 // exitDue is the ExitNotifier callback: container i (id) has exited, so
 // the loop is to start its wait operation. It runs on the runtime's
-// goroutine and must not block or start goroutines itself: wg.Go here
-// could race run's final wg.Wait. Should run have ended already, the mark
-// stays unused.
+// goroutine and must not block or start operations itself: wg.Go here
+// could race the loop's final wg.Wait. It pokes the loop, which starts
+// the wait; should the runner have ended already, the mark stays unused.
 func (r *runner) exitDue(i int, id string) {
 	r.mu.Lock()
 	r.ops[i].exitOf = id
