@@ -115,6 +115,13 @@ type placer struct {
 // determinism, and it is drawn afresh for every task, so an unranked or
 // random request is uniform over the feasible instances for each task.
 func Place(req Request, cands []Candidate) (Plan, error) {
+	return place(req, cands, true)
+}
+
+// place is Place; with sticky false it scans for every task, even where
+// the winner is known without a scan (see stickyBest): the tests compare
+// the two.
+func place(req Request, cands []Candidate, sticky bool) (Plan, error) {
 	cp, err := compile(&req)
 	if err != nil {
 		return Plan{}, err
@@ -124,22 +131,48 @@ func Place(req Request, cands []Candidate) (Plan, error) {
 		return plan, nil
 	}
 	pl := newPlacer(cp, cands)
+	sticky = sticky && pl.stickyBest()
 	live := pl.init()
+	pos := -1 // the winner of the last task while it stays the best
 	for t := range req.Count {
 		if len(live) == 0 {
 			plan.Unplaced = req.Count - t
 			plan.Failures, plan.Closest = pl.failures()
 			break
 		}
-		pos := pl.best(live, t)
+		if pos < 0 || !sticky {
+			pos = pl.best(live, t)
+		}
 		s := &pl.slots[live[pos]]
 		plan.Placements = append(plan.Placements, pl.place(s, t))
 		if s.check = pl.fit(s); s.check != checkOK {
 			live[pos] = live[len(live)-1]
 			live = live[:len(live)-1]
+			pos = -1
 		}
 	}
 	return plan, nil
+}
+
+// stickyBest reports whether the instance that won a task is sure to win
+// the next one as long as it still fits: the first strategy is binpack on
+// a resource the task takes a positive amount of. The winner had the
+// lowest first key (remaining amount), and its charge lowered that key
+// while no other instance's changed, so it is now strictly the lowest,
+// whatever the later strategies and the tie-breaking say. Place then
+// scans the candidates once per instance it fills instead of once per
+// task: a RunTask of 10 binpacked tasks usually scans once.
+func (pl *placer) stickyBest() bool {
+	if len(pl.cp.ranks) == 0 {
+		return false
+	}
+	switch pl.cp.ranks[0].kind {
+	case rankBinpackCPU:
+		return pl.cp.req.CPU > 0
+	case rankBinpackMemory:
+		return pl.cp.req.Memory > 0
+	}
+	return false
 }
 
 func newPlacer(cp *compiled, cands []Candidate) *placer {

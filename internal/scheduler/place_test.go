@@ -624,3 +624,64 @@ func TestPlace_ManyValues(t *testing.T) {
 		t.Errorf("%d racks used, want 15", len(racks))
 	}
 }
+
+// TestPlace_StickyBestMatchesFullScan checks the shortcut of stickyBest:
+// with binpack first, Place keeps filling the instance that won the last
+// task without scanning again, and its plans must be exactly those of a
+// scan for every task, over random clusters, chains, constraints, ports
+// and seeds (including amounts of zero, where the shortcut is off).
+func TestPlace_StickyBestMatchesFullScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 3))
+	binpack := []Strategy{{Type: StrategyBinpack, Field: FieldMemory}, {Type: StrategyBinpack, Field: FieldCPU}}
+	later := []Strategy{
+		{Type: StrategySpread, Field: "attribute:ecs.availability-zone"},
+		{Type: StrategySpread, Field: "instanceId"},
+		{Type: StrategyRandom},
+		{Type: StrategyBinpack, Field: FieldCPU},
+	}
+	shortcuts := 0
+	for i := range 400 {
+		cs := randomCluster(r, 1+r.IntN(60))
+		req := Request{Count: 1 + r.IntN(10), CPU: int64(r.IntN(3)) * 256, Memory: int64(r.IntN(4)) * 256,
+			Group: "service:web", Seed: r.Uint64(),
+			Strategies: []Strategy{binpack[r.IntN(2)]}}
+		for range r.IntN(3) {
+			req.Strategies = append(req.Strategies, later[r.IntN(len(later))])
+		}
+		if r.IntN(4) == 0 {
+			req.Ports = []int{80}
+		}
+		if r.IntN(4) == 0 {
+			req.Constraints = []Constraint{{Type: ConstraintMemberOf, Expression: "attribute:ecs.instance-type != t3.small"}}
+		}
+		if r.IntN(5) == 0 {
+			req.Constraints = append(req.Constraints, Constraint{Type: ConstraintDistinctInstance})
+		}
+		want, err := place(req, cs, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := place(req, cs, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %d (%+v): plan with the shortcut %v, with a scan per task %v", i, req, placedIDs(got), placedIDs(want))
+		}
+		if pl := newPlacer(mustCompile(t, req), cs); pl.stickyBest() && len(want.Placements) > 1 {
+			shortcuts++
+		}
+	}
+	if shortcuts < 100 {
+		t.Fatalf("the shortcut applied in only %d cases", shortcuts)
+	}
+}
+
+func mustCompile(t *testing.T, req Request) *compiled {
+	t.Helper()
+	cp, err := compile(&req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp
+}
