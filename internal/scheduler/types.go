@@ -6,16 +6,37 @@ import "time"
 // caller builds from the instance record. Place never modifies it; the
 // charges of a multi-task plan live in the scheduler's own working copy.
 type Candidate struct {
-	// ARN is the container instance ARN; it identifies the candidate in
-	// Plan.Failures and in every tie-break, so it must be unique.
-	ARN string
-	// ID is the short container instance ID (the ARN's last segment).
-	ID string
+	// The members every Place call reads of every candidate come first,
+	// within one cache line: at 5,000 instances a call's pass over the
+	// candidates is bound by memory, not by its comparisons.
+
+	// RemainingCPU and RemainingMemory are the instance's
+	// remainingResources CPU units and MiB (spec §9.2).
+	RemainingCPU, RemainingMemory int64
 	// Status is the instance status: only ACTIVE instances take tasks.
 	Status string
 	// AgentConnected is false while the agent has no control session;
 	// such an instance fails with reason AGENT.
 	AgentConnected bool
+	// RemainingENIs is the number of free ENI attachment slots; it is
+	// consulted only when Request.ENI is set (awsvpc tasks on EC2).
+	RemainingENIs int
+	// Fingerprint is Fingerprint(ARN), or 0 to let Place compute it. Ties
+	// are broken by it, and at 5,000 identical instances hashing every ARN
+	// on every call costs more than the ranking: callers that keep their
+	// candidates between calls compute it once. Any other value than
+	// Fingerprint(ARN) (or 0) breaks Place's determinism guarantee.
+	Fingerprint uint64
+	// TaskGroups counts live tasks (desiredStatus RUNNING) per task group
+	// ("service:web", "family:batch", ...). Spread, distinctInstance and
+	// the task:group subject read it.
+	TaskGroups map[string]int
+
+	// ARN is the container instance ARN; it identifies the candidate in
+	// Plan.Failures and in every tie-break, so it must be unique.
+	ARN string
+	// ID is the short container instance ID (the ARN's last segment).
+	ID string
 	// AgentVersion, EC2InstanceID, RegisteredAt and RunningTasksCount feed
 	// the cluster query language subjects of the same names. Empty or zero
 	// values mean "unknown": a comparison against them is false.
@@ -27,30 +48,14 @@ type Candidate struct {
 	// ecs.os-type, ecs.cpu-architecture, ecs.capability.*, ...) and custom
 	// attributes. An attribute without a value maps to "".
 	Attributes map[string]string
-	// RemainingCPU and RemainingMemory are the instance's
-	// remainingResources CPU units and MiB (spec §9.2).
-	RemainingCPU, RemainingMemory int64
 	// UsedPorts and UsedPortsUDP are the reserved host ports: the
 	// agent's reserved set plus every fixed hostPort of live tasks.
 	UsedPorts, UsedPortsUDP map[int]bool
 	// RemainingGPUs holds the IDs of GPUs no live task holds.
 	RemainingGPUs []string
-	// RemainingENIs is the number of free ENI attachment slots; it is
-	// consulted only when Request.ENI is set (awsvpc tasks on EC2).
-	RemainingENIs int
-	// TaskGroups counts live tasks (desiredStatus RUNNING) per task group
-	// ("service:web", "family:batch", ...). Spread, distinctInstance and
-	// the task:group subject read it.
-	TaskGroups map[string]int
 	// Tasks lists the live tasks on the instance. Only PickVictims reads
 	// it; Place may be given candidates without it.
 	Tasks []TaskInfo
-	// Fingerprint is Fingerprint(ARN), or 0 to let Place compute it. Ties
-	// are broken by it, and at 5,000 identical instances hashing every ARN
-	// on every call costs more than the ranking: callers that keep their
-	// candidates between calls compute it once. Any other value than
-	// Fingerprint(ARN) (or 0) breaks Place's determinism guarantee.
-	Fingerprint uint64
 }
 
 // TaskInfo is one live task on a candidate, as scale-in sees it.
