@@ -645,7 +645,12 @@ func (r *Runtime) lookup(id string) (*container, error) {
 	return c, nil
 }
 
-// sleep waits d on the Clock, or until ctx ends or the Runtime closes.
+// plainSleepMax is the longest step sleep waits for without watching ctx
+// and Close (see sleep).
+const plainSleepMax = 25 * time.Millisecond
+
+// sleep waits d on the Clock, or until ctx ends or the Runtime closes (a
+// step of at most plainSleepMax on the wall clock: until it is over).
 func (r *Runtime) sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -654,6 +659,25 @@ func (r *Runtime) sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 	if _, real := r.clock.(RealClock); real {
+		if d <= plainSleepMax {
+			// A short step (a create, a start: 5 and 20 ms by default)
+			// sleeps as a goroutine does, without a timer channel to
+			// select on: at 100,000 containers the select's locking was
+			// a tenth of a simulated fleet's CPU. Like Docker's own
+			// create and start, which a cancelled request does not cut
+			// short, the step then ends before ctx and Close are looked
+			// at; it answers at most plainSleepMax late.
+			time.Sleep(d)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			select {
+			case <-r.done:
+				return ErrClosed
+			default:
+				return nil
+			}
+		}
 		// The wall clock (or synctest's): a plain timer, without the
 		// channel, closure and goroutine of an AfterFunc.
 		t := time.NewTimer(d)

@@ -617,6 +617,32 @@ func TestRuntime_ChangesDuringStepDelays(t *testing.T) {
 			}
 		})
 	})
+	t.Run("ShortStepsEndBeforeCtxAndClose", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// A 20 ms create (at most plainSleepMax) is not cut short:
+			// ctx's end and Close are reported once it is over.
+			r := newRuntime(t, Options{})
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			if _, err := r.Create(ctx, spec("app", "BERTH_SIM_CREATE_DELAY=0.02")); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Create = %v, want DeadlineExceeded", err)
+			}
+			if d := time.Since(start); d != 20*time.Millisecond {
+				t.Errorf("Create returned after %v, want 20ms", d)
+			}
+			errc := make(chan error, 1)
+			go func() {
+				_, err := r.Create(context.Background(), spec("app", "BERTH_SIM_CREATE_DELAY=0.02"))
+				errc <- err
+			}()
+			synctest.Wait()
+			r.Close()
+			if err := <-errc; !errors.Is(err, ErrClosed) {
+				t.Errorf("Create = %v, want ErrClosed", err)
+			}
+		})
+	})
 	t.Run("CtxEndsDuringCreate", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			r := newRuntime(t, Options{})
