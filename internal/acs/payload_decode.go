@@ -1,13 +1,6 @@
 package acs
 
-import (
-	"bytes"
-	"strconv"
-	"strings"
-	"unicode"
-	"unicode/utf16"
-	"unicode/utf8"
-)
+import "github.com/berth-dev/berth/internal/wire"
 
 // This file holds Decode's fast path for PayloadMessage, the frame every
 // RunTask batch sends and the only one frequent and large enough for
@@ -21,89 +14,66 @@ import (
 // Berth's server writes (see CompileTask): the PayloadMessage members, and
 // the task, container, volume, port mapping, mount point, volumesFrom,
 // dependsOn, dockerConfig and credentials members that are plain strings,
-// integers, numbers, booleans, string lists and string maps. It gives up,
-// rather than approximate encoding/json, on:
+// integers, numbers, booleans, string lists and string maps. The JSON
+// itself is read by wire.Decoder, which gives up on anything it does not
+// decode exactly as encoding/json does (invalid JSON, trailing bytes, a
+// value of the wrong kind, an integer with a fraction or an exponent, a
+// number out of range, strings it does not unescape exactly). This file
+// gives up, too, on:
 //
-//   - any member name that is not, once unquoted, byte-for-byte the name of
-//     a member it handles: unknown members (which json ignores), names that
-//     match only case-insensitively, members it chose not to implement
-//     (linuxParameters, secrets, elasticNetworkInterfaces, ...);
+//   - any member name that is not byte-for-byte the name of a member it
+//     handles: unknown members (which json ignores), names that match only
+//     case-insensitively or only once unescaped, members it chose not to
+//     implement (linuxParameters, secrets, elasticNetworkInterfaces, ...);
 //   - a member that appears twice in one object (json would merge into the
 //     first value);
-//   - null anywhere;
-//   - a value of the wrong JSON kind, an integer with a fraction or an
-//     exponent, a number out of range (json reports all of these);
-//   - anything that is not valid JSON, including trailing bytes.
+//   - null as a member's value or as an element of a list of objects (json
+//     would leave the value as it was).
 //
-// Strings are decoded exactly as encoding/json does: every escape,
-// \uXXXX with surrogate pairs (a lone surrogate becomes U+FFFD), and each
-// byte of invalid UTF-8 replaced by U+FFFD. Empty arrays and objects give
-// empty, non-nil slices and maps, as with json.
-//
-// Allocation: each task's bytes are copied once into a string, and the
-// task's strings that need no decoding (names, images, ARNs, environment,
-// ...) are substrings of it. A task's strings thus cost one allocation and
-// keep alive only the task's own bytes, about as much as the task itself.
+// Empty arrays and objects give empty, non-nil slices and maps, as with
+// json.
 
 // decodePayload decodes msg, the message of a PayloadMessage frame, or
 // reports that encoding/json must (see the contract above).
 func decodePayload(msg []byte) (*PayloadMessage, bool) {
-	d := payloadDecoder{b: msg}
+	d := payloadDecoder{w: wire.NewDecoder(msg)}
 	p := new(PayloadMessage)
 	d.payload(p)
-	d.space()
-	if d.failed || d.i != len(d.b) {
+	if d.failed || d.w.End() != nil {
 		return nil, false
 	}
 	return p, true
 }
 
-// payloadDecoder reads JSON from b, at i. Once failed is set every method
-// does nothing more and returns a zero value, so that callers check only
-// at the end; loops end because firstMember, nextMember, firstElem and
-// nextElem return false.
+// payloadDecoder reads the message with wire's Decoder (the reader of the
+// ECS API's generated decoders, whose methods decode only what they decode
+// exactly as encoding/json does). Once failed is set every method does
+// nothing more and returns a zero value, so that callers check only at the
+// end; loops end because firstMember, nextMember, firstElem and nextElem
+// return false.
 type payloadDecoder struct {
-	b      []byte
-	i      int
+	w      wire.Decoder
 	failed bool
-
-	// While a task is decoded, b ends with it and taskText holds a copy
-	// of its bytes, those from b[base:].
-	taskText string
-	base     int
+	key    []byte // the member name firstMember or nextMember read
 }
 
 func (d *payloadDecoder) fail() { d.failed = true }
 
-// text returns b[start:end] as a string: within a task a substring of
-// taskText, else a copy.
-func (d *payloadDecoder) text(start, end int) string {
-	if d.taskText != "" {
-		return d.taskText[start-d.base : end-d.base]
-	}
-	return string(d.b[start:end])
-}
-
-// space skips JSON white space.
-func (d *payloadDecoder) space() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
+// check records err (wire's "fall back").
+func (d *payloadDecoder) check(err error) {
+	if err != nil {
+		d.fail()
 	}
 }
 
-// eat skips white space and then c if it is next.
-func (d *payloadDecoder) eat(c byte) bool {
-	d.space()
-	if d.i < len(d.b) && d.b[d.i] == c {
-		d.i++
-		return true
+// value fails on null: a null member or element leaves a value as it was
+// in encoding/json, which this decoder does not reproduce.
+func (d *payloadDecoder) value() bool {
+	if d.failed || d.w.Null() {
+		d.fail()
+		return false
 	}
-	return false
+	return true
 }
 
 // once fails when the member numbered bit was already seen in this object.
@@ -114,9 +84,10 @@ func (d *payloadDecoder) once(seen *uint64, bit uint) {
 	*seen |= 1 << bit
 }
 
-// firstMember reads the '{' of an object; false when the object is empty
-// (or on failure). Then nextMember reads the ',' before the next member
-// (true) or the '}' (false). name reads a member's name and the ':':
+// firstMember reads the '{' of an object and the first member's name;
+// false when the object is empty (or on failure). Then nextMember reads
+// the next member's name (true) or the '}' (false), and name returns the
+// name read:
 //
 //	for more := d.firstMember(); more; more = d.nextMember() {
 //		switch string(d.name()) {
@@ -125,342 +96,82 @@ func (d *payloadDecoder) once(seen *uint64, bit uint) {
 //		}
 //	}
 func (d *payloadDecoder) firstMember() bool {
-	if d.failed {
+	if !d.value() {
 		return false
 	}
-	if !d.eat('{') {
+	ok, err := d.w.Object()
+	if !ok || err != nil {
 		d.fail()
 		return false
 	}
-	return !d.eat('}')
+	return d.nextMember()
 }
 
 func (d *payloadDecoder) nextMember() bool {
-	switch {
-	case d.failed:
-		return false
-	case d.eat(','):
-		return true
-	case d.eat('}'):
+	if d.failed {
 		return false
 	}
-	d.fail()
-	return false
+	key, more, err := d.w.Key()
+	d.check(err)
+	d.key = key
+	return more && !d.failed
 }
 
-// name reads a member name, unquoted, and the ':' after it.
-func (d *payloadDecoder) name() []byte {
-	start, end, plain := d.plainString()
-	var key []byte
-	switch {
-	case d.failed:
-	case plain:
-		key = d.b[start:end]
-	default:
-		key = []byte(d.unescape(start, end))
-	}
-	if !d.eat(':') {
-		d.fail()
-	}
-	return key
-}
+func (d *payloadDecoder) name() []byte { return d.key }
 
 // firstElem reads the '[' of an array; false when it is empty (or on
 // failure). Then nextElem reads the ',' before the next element (true)
 // or the ']' (false).
 func (d *payloadDecoder) firstElem() bool {
-	if d.failed {
+	if !d.value() {
 		return false
 	}
-	if !d.eat('[') {
-		d.fail()
-		return false
-	}
-	return !d.eat(']')
+	d.check(d.w.Array())
+	return d.nextElem()
 }
 
 func (d *payloadDecoder) nextElem() bool {
-	switch {
-	case d.failed:
-		return false
-	case d.eat(','):
-		return true
-	case d.eat(']'):
+	if d.failed {
 		return false
 	}
-	d.fail()
-	return false
+	more, err := d.w.More()
+	d.check(err)
+	return more && !d.failed
 }
 
-// string reads a JSON string.
-func (d *payloadDecoder) string() string {
-	start, end, plain := d.plainString()
-	switch {
-	case d.failed:
-		return ""
-	case plain:
-		return d.text(start, end)
+func (d *payloadDecoder) string() (s string) {
+	if d.value() {
+		d.check(d.w.String(&s))
 	}
-	return d.unescape(start, end)
+	return s
 }
 
-// plainString reads a JSON string whose contents start at b[start]. When
-// they are b[start:end], with no escape and valid UTF-8, plain is true;
-// else b[start:end] needs no decoding and the rest of the string is left
-// for unescape.
-func (d *payloadDecoder) plainString() (start, end int, plain bool) {
-	if d.failed {
-		return 0, 0, false
-	}
-	if !d.eat('"') {
-		d.fail()
-		return 0, 0, false
-	}
-	b := d.b
-	start = d.i
-	for i := start; i < len(b); {
-		c := b[i]
-		switch {
-		case c == '"':
-			d.i = i + 1
-			return start, i, true
-		case c == '\\':
-			return start, i, false
-		case c < ' ':
-			d.fail() // a control character: invalid JSON
-			return 0, 0, false
-		case c < utf8.RuneSelf:
-			i++
-		default:
-			r, size := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && size == 1 {
-				return start, i, false
-			}
-			i += size
-		}
-	}
-	d.fail() // unterminated
-	return 0, 0, false
-}
-
-// unescape reads the rest of the string whose contents start at b[start]
-// and need no decoding up to b[i], and decodes it as encoding/json does.
-func (d *payloadDecoder) unescape(start, i int) string {
-	b := d.b
-	var s strings.Builder
-	if q := closingQuote(b, i); q >= 0 {
-		s.Grow(q - start) // enough, but for invalid UTF-8
-	}
-	s.Write(b[start:i])
-	for i < len(b) {
-		c := b[i]
-		switch {
-		case c == '"':
-			d.i = i + 1
-			return s.String()
-		case c < ' ':
-			d.fail()
-			return ""
-		case c < utf8.RuneSelf && c != '\\':
-			j := i + 1
-			for j < len(b) && b[j] >= ' ' && b[j] < utf8.RuneSelf && b[j] != '\\' && b[j] != '"' {
-				j++
-			}
-			s.Write(b[i:j])
-			i = j
-		case c >= utf8.RuneSelf:
-			// Valid UTF-8 is kept; each byte of invalid UTF-8 decodes
-			// as RuneError, U+FFFD.
-			r, size := utf8.DecodeRune(b[i:])
-			s.WriteRune(r)
-			i += size
-		case i+1 >= len(b):
-			d.fail()
-			return ""
-		default: // an escape
-			i++
-			switch e := b[i]; e {
-			case '"', '\\', '/':
-				s.WriteByte(e)
-			case 'b':
-				s.WriteByte('\b')
-			case 'f':
-				s.WriteByte('\f')
-			case 'n':
-				s.WriteByte('\n')
-			case 'r':
-				s.WriteByte('\r')
-			case 't':
-				s.WriteByte('\t')
-			case 'u':
-				r := hex4(b, i+1)
-				if r < 0 {
-					d.fail()
-					return ""
-				}
-				i += 4
-				if utf16.IsSurrogate(r) {
-					// A pair only with a \uXXXX that completes it;
-					// else U+FFFD, and what follows is read on its
-					// own.
-					r2 := rune(-1)
-					if i+2 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
-						r2 = hex4(b, i+3)
-					}
-					if pair := utf16.DecodeRune(r, r2); pair != unicode.ReplacementChar {
-						r = pair
-						i += 6
-					} else {
-						r = unicode.ReplacementChar
-					}
-				}
-				s.WriteRune(r)
-			default:
-				d.fail()
-				return ""
-			}
-			i++
-		}
-	}
-	d.fail()
-	return ""
-}
-
-// closingQuote returns the index of the quote that ends the string that
-// b[i] is in, or -1. b[i] must not be the second byte of an escape.
-func closingQuote(b []byte, i int) int {
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			return i
-		case '\\':
-			i++
-		}
-	}
-	return -1
-}
-
-// hex4 is the value of the four hex digits at b[i:], or -1.
-func hex4(b []byte, i int) rune {
-	if i+4 > len(b) {
-		return -1
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
-}
-
-// number reads a JSON number and returns it as written.
-func (d *payloadDecoder) number() []byte {
-	if d.failed {
-		return nil
-	}
-	d.space()
-	b, i := d.b, d.i
-	digits := func() bool {
-		n := i
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
-		return i > n
-	}
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && '1' <= b[i] && b[i] <= '9':
-		digits()
-	default:
-		d.fail()
-		return nil
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if !digits() {
-			d.fail()
-			return nil
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if !digits() {
-			d.fail()
-			return nil
-		}
-	}
-	lit := b[d.i:i]
-	d.i = i
-	return lit
-}
-
-// int64 reads a number as json does into an int64: no fraction, no
-// exponent, in range.
-func (d *payloadDecoder) int64() int64 {
-	lit := d.number()
-	if d.failed {
-		return 0
-	}
-	n, err := strconv.ParseInt(string(lit), 10, 64)
-	if err != nil {
-		d.fail()
+func (d *payloadDecoder) int64() (n int64) {
+	if d.value() {
+		d.check(d.w.Int64(&n))
 	}
 	return n
 }
 
-// float64 reads a number as json does into a float64.
-func (d *payloadDecoder) float64() float64 {
-	lit := d.number()
-	if d.failed {
-		return 0
-	}
-	f, err := strconv.ParseFloat(string(lit), 64)
-	if err != nil {
-		d.fail()
+func (d *payloadDecoder) float64() (f float64) {
+	if d.value() {
+		d.check(d.w.Float64(&f))
 	}
 	return f
 }
 
-func (d *payloadDecoder) bool() bool {
-	if d.failed {
-		return false
+func (d *payloadDecoder) bool() (v bool) {
+	if d.value() {
+		d.check(d.w.Bool(&v))
 	}
-	d.space()
-	switch {
-	case bytes.HasPrefix(d.b[d.i:], []byte("true")):
-		d.i += len("true")
-		return true
-	case bytes.HasPrefix(d.b[d.i:], []byte("false")):
-		d.i += len("false")
-		return false
-	}
-	d.fail()
-	return false
+	return v
 }
 
-func (d *payloadDecoder) strings() []string {
-	var buf [8]string
-	list := buf[:0]
-	for more := d.firstElem(); more; more = d.nextElem() {
-		list = append(list, d.string())
+func (d *payloadDecoder) strings() (list []string) {
+	if d.value() {
+		d.check(d.w.Strings(&list))
 	}
-	return exact(list)
+	return list
 }
 
 // exact returns a copy of list at its length, non-nil even when empty
@@ -472,14 +183,9 @@ func exact[T any](list []T) []T {
 	return out
 }
 
-func (d *payloadDecoder) stringMap() map[string]string {
-	m := map[string]string{}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		k := d.string()
-		if !d.eat(':') {
-			d.fail()
-		}
-		m[k] = d.string() // a repeated key: the last wins, as with json
+func (d *payloadDecoder) stringMap() (m map[string]string) {
+	if d.value() {
+		d.check(d.w.StringMap(&m))
 	}
 	return m
 }
@@ -520,58 +226,16 @@ func (d *payloadDecoder) payload(p *PayloadMessage) {
 	}
 }
 
-// tasks reads the task list, each task with its own copy of its bytes.
 func (d *payloadDecoder) tasks() []Task {
-	d.space()
-	var buf [16]int
-	ends := objectEnds(d.b, d.i, buf[:0])
-	out := make([]Task, 0, len(ends))
+	var out []Task
 	for more := d.firstElem(); more; more = d.nextElem() {
-		d.space()
-		k := len(out)
-		if k == len(ends) || ends[k] <= d.i {
-			d.fail()
-			break
-		}
-		all, end := d.b, ends[k]
-		d.b, d.taskText, d.base = all[:end], string(all[d.i:end]), d.i
 		out = append(out, Task{})
-		d.task(&out[k])
-		d.b, d.taskText = all, ""
-		if d.i != end {
-			d.fail()
-		}
+		d.task(&out[len(out)-1])
+	}
+	if out == nil {
+		out = []Task{} // [] decodes to an empty slice, as with json
 	}
 	return out
-}
-
-// objectEnds appends to ends the index just past each object that is an
-// element of the array at b[i], as far as it can tell by matching
-// brackets outside strings. The decoder of each object checks the rest.
-func objectEnds(b []byte, i int, ends []int) []int {
-	if i >= len(b) || b[i] != '[' {
-		return ends
-	}
-	depth := 0
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			if i = closingQuote(b, i+1); i < 0 {
-				return ends
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			switch depth {
-			case 0:
-				return ends
-			case 1:
-				ends = append(ends, i+1)
-			}
-		}
-	}
-	return ends
 }
 
 func (d *payloadDecoder) task(t *Task) {

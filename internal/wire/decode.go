@@ -722,6 +722,21 @@ func decodeFloat64Ptr(d *Decoder, p **float64) error {
 		*p = nil
 		return nil
 	}
+	var f float64
+	if err := d.Float64(&f); err != nil {
+		return err
+	}
+	*p = &f
+	return nil
+}
+
+// Float64 decodes a number into *p as encoding/json does
+// (strconv.ParseFloat; out of range is a type error); null leaves *p as
+// it is.
+func (d *Decoder) Float64(p *float64) error {
+	if d.Null() {
+		return nil
+	}
 	tok, err := d.number()
 	if err != nil {
 		return err
@@ -730,7 +745,7 @@ func decodeFloat64Ptr(d *Decoder, p **float64) error {
 	if err != nil {
 		return fallback{}
 	}
-	*p = &f
+	*p = f
 	return nil
 }
 
@@ -740,20 +755,32 @@ func decodeBoolPtr(d *Decoder, p **bool) error {
 		return nil
 	}
 	var v bool
+	if err := d.Bool(&v); err != nil {
+		return err
+	}
+	*p = &v
+	return nil
+}
+
+// Bool decodes true or false into *p; null leaves *p as it is.
+func (d *Decoder) Bool(p *bool) error {
+	if d.Null() {
+		return nil
+	}
 	switch d.peek() {
 	case 't':
-		v = true
 		if err := d.literal("true"); err != nil {
 			return err
 		}
+		*p = true
 	case 'f':
 		if err := d.literal("false"); err != nil {
 			return err
 		}
+		*p = false
 	default:
 		return fallback{}
 	}
-	*p = &v
 	return nil
 }
 
@@ -852,6 +879,9 @@ func decodeInt32s(d *Decoder, p *[]int32) error {
 		}
 	}
 }
+
+// StringMap decodes an object of strings into *p (see decodeStringMap).
+func (d *Decoder) StringMap(p *map[string]string) error { return decodeStringMap(d, p) }
 
 // decodeStringMap decodes an object of strings; each member decodes into a
 // fresh value (a null member is ""), the last of repeated keys wins.
