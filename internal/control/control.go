@@ -67,9 +67,11 @@ type Control struct {
 	// encBufs holds the buffers records are encoded into before the store
 	// copies them (tx.put): one per concurrent transaction, reused.
 	encBufs sync.Pool
-	// unpackScratch holds the *unpackScratch memory DescribeTasks answers
-	// unpack their tasks into while encoding them.
-	unpackScratch sync.Pool
+	// taskPlans writes DescribeTasks' tasks from their packed form
+	// (taskjson.go); planScratch holds the *planScratch memory it reads
+	// their own members into.
+	taskPlans   taskPlans
+	planScratch sync.Pool
 
 	// Lifecycle: cancel stops the view follower; wg waits for it.
 	cancel context.CancelFunc

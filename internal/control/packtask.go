@@ -186,179 +186,152 @@ func (pk *packer) pack(r *taskRecord) *packedTask {
 	return p
 }
 
-// unpack returns the task record p holds (a new one, which the caller may
-// keep; its pointers are shared and must not be written through).
-func (p *packedTask) unpack() *taskRecord {
-	r := new(taskRecord)
-	p.unpackInto(r, nil)
-	return r
-}
-
-// unpackScratch is memory an unpacked record can use instead of its own:
-// a record unpacked into a scratch is valid only until the scratch is
-// used again (DescribeTasks encodes one record at a time).
-type unpackScratch struct {
-	rec     taskRecord
-	arn     string
-	arnBuf  []byte
-	times   [8]wire.Time
+// ownValues are a packed task's own members as its own bytes hold them
+// (readOwn), in memory that is reused from task to task.
+type ownValues struct {
+	flags   byte
+	arn     []byte // the task's ARN (when flags has ownArnHex or ownArnRaw)
 	version int64
-	conts   []wire.Container
-	strs    []string
-	spans   []span
-	buf     []byte
+	which   byte     // the timestamps present: bit i is taskTimes' i-th
+	times   [8]int64 // in milliseconds, at their taskTimes index
+	cflags  []byte   // per container of the template (ownContainers)
+	buf     []byte   // the containers' ARNs and runtime ids
+	spans   []span   // two per container, ARN then runtime id, in buf
 }
 
 // span is where a string is in a buffer (from < 0: no string).
 type span struct{ from, to int }
 
-// unpackInto sets *r to the record p holds, in sc's memory when sc is not
-// nil.
-func (p *packedTask) unpackInto(r *taskRecord, sc *unpackScratch) {
+// str returns the string at sp in buf.
+func (sp span) str(buf []byte) string {
+	if sp.to == sp.from {
+		return ""
+	}
+	return unsafe.String(&buf[sp.from], sp.to-sp.from)
+}
+
+// readOwn reads p's own members into o.
+func (p *packedTask) readOwn(o *ownValues) {
+	var own string
+	o.flags = p.own[0]
+	o.arn, own = p.appendTaskArn(o.arn[:0])
+	o.version, o.which = 0, 0
+	if o.flags&ownVersion != 0 {
+		v, n := readVarint(own)
+		own = own[n:]
+		o.version = v
+	}
+	if o.flags&ownTimes != 0 {
+		o.which = own[0]
+		own = own[1:]
+		for i := range o.times {
+			if o.which&(1<<i) != 0 {
+				ms, n := readVarint(own)
+				own = own[n:]
+				o.times[i] = ms
+			}
+		}
+	}
+	o.cflags, o.buf, o.spans = o.cflags[:0], o.buf[:0], o.spans[:0]
+	if o.flags&ownContainers == 0 {
+		return
+	}
+	arn := unsafe.String(unsafe.SliceData(o.arn), len(o.arn))
+	for range p.tmpl.Containers {
+		cf := own[0]
+		own = own[1:]
+		o.cflags = append(o.cflags, cf)
+		carn, runtime := span{-1, -1}, span{-1, -1}
+		start := len(o.buf)
+		switch {
+		case cf&ownCArnUUID != 0:
+			o.buf = appendContainerARNPrefix(o.buf, arn)
+			o.buf = appendUUID(o.buf, own[:16])
+			own = own[16:]
+		case cf&ownCArnRest != 0:
+			l, k := readUvarint(own)
+			own = own[k:]
+			o.buf = appendContainerARNPrefix(o.buf, arn)
+			o.buf = append(o.buf, own[:l]...)
+			own = own[l:]
+		}
+		if cf&(ownCArnUUID|ownCArnRest) != 0 {
+			carn = span{start, len(o.buf)}
+		}
+		start = len(o.buf)
+		switch {
+		case cf&ownCRuntimeHex != 0:
+			l, k := readUvarint(own)
+			own = own[k:]
+			o.buf = hex.AppendEncode(o.buf, []byte(own[:l]))
+			own = own[l:]
+		case cf&ownCRuntimeRaw != 0:
+			l, k := readUvarint(own)
+			own = own[k:]
+			o.buf = append(o.buf, own[:l]...)
+			own = own[l:]
+		}
+		if cf&(ownCRuntimeHex|ownCRuntimeRaw) != 0 {
+			runtime = span{start, len(o.buf)}
+		}
+		o.spans = append(o.spans, carn, runtime)
+	}
+}
+
+// unpack returns the task record p holds (a new one, which the caller may
+// keep; its pointers are shared and must not be written through).
+func (p *packedTask) unpack() *taskRecord {
+	r := new(taskRecord)
 	*r = *p.tmpl
 	r.ContainerInstanceArn, r.AvailabilityZone, r.LastStatus, r.DesiredStatus =
 		p.ContainerInstanceArn, p.AvailabilityZone, p.LastStatus, p.DesiredStatus
-	own := p.own
-	flags := own[0]
-	if sc != nil {
-		var b []byte
-		b, own = p.appendTaskArn(sc.arnBuf[:0])
-		sc.arnBuf = b
-		if flags&(ownArnHex|ownArnRaw) != 0 {
-			sc.arn = ""
-			if len(b) > 0 {
-				sc.arn = unsafe.String(unsafe.SliceData(b), len(b))
-			}
-			r.TaskArn = &sc.arn
-		}
-	} else {
-		var b []byte
-		b, own = p.appendTaskArn(nil)
-		if flags&(ownArnHex|ownArnRaw) != 0 {
-			r.TaskArn = new(string)
-			*r.TaskArn = string(b)
-		}
+	var o ownValues // its buffers become the record's strings
+	p.readOwn(&o)
+	if o.flags&(ownArnHex|ownArnRaw) != 0 {
+		r.TaskArn = new(string)
+		*r.TaskArn = span{0, len(o.arn)}.str(o.arn)
 	}
 	arn := wire.Val(r.TaskArn)
-	if flags&ownID != 0 {
+	if o.flags&ownID != 0 {
 		r.ID = arn[strings.LastIndexByte(arn, '/')+1:]
 	}
-	if flags&ownVersion != 0 {
-		v, n := readVarint(own)
-		own = own[n:]
-		if sc != nil {
-			sc.version = v
-			r.Version = &sc.version
-		} else {
-			r.Version = new(int64)
-			*r.Version = v
-		}
+	if o.flags&ownVersion != 0 {
+		r.Version = new(int64)
+		*r.Version = o.version
 	}
-	if flags&ownTimes != 0 {
-		which := own[0]
-		own = own[1:]
-		var times []wire.Time
-		if sc != nil {
-			times = sc.times[:]
-		} else {
-			times = make([]wire.Time, bits.OnesCount8(which))
-		}
+	if o.flags&ownTimes != 0 {
+		times := make([]wire.Time, bits.OnesCount8(o.which))
 		k := 0
 		for i, tp := range taskTimes(&r.Task) {
-			if which&(1<<i) != 0 {
-				ms, n := readVarint(own)
-				own = own[n:]
-				times[k].Time = time.UnixMilli(ms).UTC()
+			if o.which&(1<<i) != 0 {
+				times[k].Time = time.UnixMilli(o.times[i]).UTC()
 				*tp = &times[k]
 				k++
 			}
 		}
 	}
-	if flags&ownContainers == 0 {
-		return
+	if o.flags&ownContainers == 0 {
+		return r
 	}
-	n := len(p.tmpl.Containers)
-	var strs []string // each container's ARN and runtime id
-	var buf []byte    // their bytes
-	if sc != nil {
-		sc.conts = append(sc.conts[:0], p.tmpl.Containers...)
-		r.Containers = sc.conts
-		sc.strs = slices.Grow(sc.strs[:0], 2*n)[:2*n]
-		strs, buf = sc.strs, sc.buf[:0]
-	} else {
-		r.Containers = append([]wire.Container(nil), p.tmpl.Containers...)
-		strs = make([]string, 2*n)
-	}
-	// The bytes are written first, then the strings are cut from them
-	// (appending may move the buffer).
-	var spans []span
-	if sc != nil {
-		sc.spans = slices.Grow(sc.spans[:0], 2*n)[:2*n]
-		spans = sc.spans
-	} else {
-		spans = make([]span, 2*n)
-	}
-	for i := range r.Containers {
-		cf := own[0]
-		own = own[1:]
-		start := len(buf)
-		switch {
-		case cf&ownCArnUUID != 0:
-			buf = appendContainerARNPrefix(buf, arn)
-			buf = appendUUID(buf, own[:16])
-			own = own[16:]
-		case cf&ownCArnRest != 0:
-			l, k := readUvarint(own)
-			own = own[k:]
-			buf = appendContainerARNPrefix(buf, arn)
-			buf = append(buf, own[:l]...)
-			own = own[l:]
+	r.Containers = append([]wire.Container(nil), p.tmpl.Containers...)
+	strs := make([]string, len(o.spans))
+	for i, sp := range o.spans {
+		if sp.from < 0 {
+			continue
 		}
-		if cf&(ownCArnUUID|ownCArnRest) != 0 {
-			spans[2*i] = span{start, len(buf)}
+		strs[i] = sp.str(o.buf)
+		if c := &r.Containers[i/2]; i%2 == 0 {
+			c.ContainerArn = &strs[i]
 		} else {
-			spans[2*i] = span{-1, -1}
+			c.RuntimeId = &strs[i]
 		}
-		start = len(buf)
-		switch {
-		case cf&ownCRuntimeHex != 0:
-			l, k := readUvarint(own)
-			own = own[k:]
-			buf = hex.AppendEncode(buf, []byte(own[:l]))
-			own = own[l:]
-		case cf&ownCRuntimeRaw != 0:
-			l, k := readUvarint(own)
-			own = own[k:]
-			buf = append(buf, own[:l]...)
-			own = own[l:]
-		}
-		if cf&(ownCRuntimeHex|ownCRuntimeRaw) != 0 {
-			spans[2*i+1] = span{start, len(buf)}
-		} else {
-			spans[2*i+1] = span{-1, -1}
-		}
+	}
+	for i, cf := range o.cflags {
 		if cf&ownCTaskArn != 0 {
 			r.Containers[i].TaskArn = r.TaskArn
 		}
 	}
-	if sc != nil {
-		sc.buf = buf
-	}
-	for i, sp := range spans {
-		if sp.from < 0 {
-			continue
-		}
-		if sp.to == sp.from {
-			strs[i] = ""
-		} else {
-			strs[i] = unsafe.String(&buf[sp.from], sp.to-sp.from)
-		}
-		if i%2 == 0 {
-			r.Containers[i/2].ContainerArn = &strs[i]
-		} else {
-			r.Containers[i/2].RuntimeId = &strs[i]
-		}
-	}
+	return r
 }
 
 // group and the other accessors read the members readers filter on

@@ -96,12 +96,22 @@ func checkUnpack(t *testing.T, p *packedTask, want *taskRecord, raw []byte) {
 	if g := appendTaskRecord(nil, got); !bytes.Equal(g, enc) {
 		t.Fatalf("unpacked record encodes differently:\n got %s\nwant %s", g, enc)
 	}
-	var sc unpackScratch
-	for range 2 { // the scratch's second use too
-		var r taskRecord
-		p.unpackInto(&r, &sc)
-		if g := appendTaskRecord(nil, &r); !bytes.Equal(g, enc) {
-			t.Fatalf("record unpacked into a scratch encodes differently:\n got %s\nwant %s", g, enc)
+	checkPlan(t, p)
+}
+
+// checkPlan fails unless p's JSON through taskPlans (with and without
+// tags, twice: making the plan, then using it) is exactly its unpacked
+// record's AppendJSON.
+func checkPlan(t *testing.T, p *packedTask) {
+	t.Helper()
+	var tp taskPlans
+	var sc planScratch
+	for _, withTags := range []bool{false, true} {
+		want := taskOut(p.unpack(), withTags).AppendJSON(nil)
+		for range 2 {
+			if got := tp.appendTask([]byte("x"), p, withTags, &sc); !bytes.Equal(got[1:], want) || got[0] != 'x' {
+				t.Fatalf("through its plan (tags %v):\n got %s\nwant %s", withTags, got[1:], want)
+			}
 		}
 	}
 }
@@ -168,6 +178,13 @@ func TestPackedTaskRoundTrip(t *testing.T) {
 			"empty strings": func(r *taskRecord) { r.LastStatus, r.TaskArn = wire.Ptr(""), wire.Ptr("") },
 			"stopped": func(r *taskRecord) {
 				r.LastStatus, r.StopCode = wire.Ptr("STOPPED"), wire.Ptr(wire.TaskStopCode("UserInitiated"))
+			},
+			"cluster arn to escape": func(r *taskRecord) { // the task's ARN and its containers' are packed all the same
+				id := lastSegment(*r.TaskArn)
+				r.ClusterArn = wire.Ptr("arn:aws:ecs:us-east-1:000000000000:cluster/b<&\u00e9\\")
+				r.TaskArn = wire.Ptr("arn:aws:ecs:us-east-1:000000000000:task/b<&\u00e9\\/" + id)
+				r.Containers[0].ContainerArn = wire.Ptr("arn:aws:ecs:us-east-1:000000000000:container/b<&\u00e9\\/" + id + "/" + uuidFrom(id))
+				r.Containers[0].TaskArn = r.TaskArn
 			},
 			"dynamic host port": func(r *taskRecord) {
 				r.Containers[0].NetworkBindings = []wire.NetworkBinding{{HostPort: wire.Ptr(int32(32768))}}
@@ -302,4 +319,87 @@ func TestViewAdoptsWritersRecords(t *testing.T) {
 	if v.adopt(nil) != nil || v.adopt(&clusterRecord{}) != nil {
 		t.Error("adopt took what it should have left to decoding")
 	}
+}
+
+// TestTaskPlanMatchesAppendJSON: DescribeTasks writes the usual tasks
+// through a plan, without allocating, and a template that holds a
+// sentinel's text is written exactly all the same (checkUnpack checks
+// every other form of TestPackedTaskRoundTrip the same way).
+func TestTaskPlanMatchesAppendJSON(t *testing.T) {
+	v := newView(decodeRecord, nil)
+	var tp taskPlans
+	var sc planScratch
+	p, _, _ := viewDecode(t, v, canonicalTask("0123456789abcdef0123456789abcdef", 0))
+	q, _, _ := viewDecode(t, v, canonicalTask("00000000000000000000000000000002", 2))
+	buf := tp.appendTask(nil, p, false, &sc)
+	if len(tp.plans) != 1 {
+		t.Fatalf("%d plans", len(tp.plans))
+	}
+	for k, plan := range tp.plans {
+		if plan == nil {
+			t.Fatal("the canonical task has no plan")
+		}
+		// 1 task ARN + 1 version + 4 times + 4 pointers + container ARN, runtime id, task ARN.
+		if len(plan.holes) != 13 || k.tmpl != p.tmpl {
+			t.Fatalf("plan of %d holes: %+v", len(plan.holes), plan.holes)
+		}
+		if plain := plainHoles(plan); plain != 4 { // task ARN twice, container ARN, runtime id
+			t.Fatalf("%d plain holes: %+v", plain, plan.holes)
+		}
+	}
+	// A cluster ARN that needs escaping: the ARNs made from it are
+	// escaped too.
+	odd := canonicalTask("fedcba9876543210fedcba9876543211", 1)
+	odd.ClusterArn = wire.Ptr("arn:aws:ecs:us-east-1:000000000000:cluster/b<\u00e9")
+	odd.TaskArn = wire.Ptr("arn:aws:ecs:us-east-1:000000000000:task/b<\u00e9/fedcba9876543210fedcba9876543211")
+	odd.Containers[0].TaskArn = odd.TaskArn
+	odd.Containers[0].ContainerArn = wire.Ptr("arn:aws:ecs:us-east-1:000000000000:container/b<\u00e9/fedcba9876543210fedcba9876543211/" + uuidFrom("x"))
+	op, _, _ := viewDecode(t, v, odd)
+	checkPlan(t, op)
+	var otp taskPlans
+	otp.appendTask(nil, op, false, &sc)
+	for _, plan := range otp.plans {
+		if plan == nil || len(plan.holes) != 13 || plainHoles(plan) != 1 { // the runtime id
+			t.Fatalf("plan for an odd cluster ARN: %+v", plan)
+		}
+	}
+	for _, r := range []*packedTask{p, q} {
+		want := taskOut(r.unpack(), false).AppendJSON(nil)
+		if got := tp.appendTask(buf[:0], r, false, &sc); !bytes.Equal(got, want) {
+			t.Fatalf("got %s\nwant %s", got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { buf = tp.appendTask(buf[:0], q, false, &sc) }); n != 0 && !raceEnabled {
+		t.Errorf("appendTask allocates %v times per task", n)
+	}
+
+	// The first two collide with the sentinels a plan is made from; the
+	// third is one of the check's own, which leaves the plan right.
+	for i, text := range []string{"berth-sentinel-0-0", "-8100000000.111", "berth-sentinel-1-3"} {
+		r := canonicalTask("fedcba9876543210fedcba9876543210", 1)
+		r.StoppedReason = wire.Ptr(text)
+		if text[0] == '-' {
+			r.Containers[0].Reason = wire.Ptr("x")
+			r.Attachments = []wire.Attachment{{Details: []wire.KeyValuePair{{Name: wire.Ptr("n"), Value: wire.Ptr(text)}}}}
+		}
+		p, _, _ := viewDecode(t, v, r)
+		checkPlan(t, p)
+		var tp taskPlans
+		tp.appendTask(nil, p, false, &sc)
+		for _, plan := range tp.plans {
+			if plan != nil && i < 2 {
+				t.Errorf("a template holding %q got a plan", text)
+			}
+		}
+	}
+}
+
+func plainHoles(pl *taskPlan) int {
+	n := 0
+	for _, h := range pl.holes {
+		if h.plain {
+			n++
+		}
+	}
+	return n
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/scheduler"
@@ -57,6 +58,14 @@ var taskStateOrder = map[string]int{
 
 func keyTask(ns ecs.Namespace, cluster, id string) string {
 	return "ns/" + ns.Account + "/" + ns.Region + "/task/" + cluster + "/" + id // keyTaskPrefix + id, one allocation
+}
+
+// appendKeyTask appends keyTask(ns, cluster, id) to b.
+func appendKeyTask(b []byte, ns ecs.Namespace, cluster, id string) []byte {
+	for _, s := range [...]string{"ns/", ns.Account, "/", ns.Region, "/task/", cluster, "/", id} {
+		b = append(b, s...)
+	}
+	return b
 }
 
 func taskARN(ns ecs.Namespace, cluster, id string) string {
@@ -1152,7 +1161,7 @@ func (c *Control) DescribeTasks(ctx context.Context, ns ecs.Namespace, in *wire.
 	}
 	out := &wire.DescribeTasksResponse{Tasks: make([]wire.Task, 0, len(d.recs)), Failures: d.failures}
 	for _, p := range d.recs {
-		out.Tasks = append(out.Tasks, d.task(p.unpack()))
+		out.Tasks = append(out.Tasks, *taskOut(p.unpack(), d.withTags))
 	}
 	return out, nil
 }
@@ -1171,22 +1180,41 @@ func (c *Control) DescribeTasksAnswer(ctx context.Context, ns ecs.Namespace, in 
 		return nil, err
 	}
 	cluster := wire.Val(cl.ClusterName)
-	d := &DescribedTasks{recs: make([]*packedTask, 0, len(in.Tasks)), failures: []wire.Failure{}, scratch: &c.unpackScratch,
+	d := &DescribedTasks{recs: make([]*packedTask, 0, len(in.Tasks)), failures: []wire.Failure{}, plans: &c.taskPlans, scratch: &c.planScratch,
 		withTags: slices.Contains(in.Include, wire.TaskFieldTags)}
-	for _, ref := range in.Tasks {
-		parent, id, ok := ecs.ResolveName(ns, ref, "task")
-		if ok && (parent == "" || parent == cluster) {
-			if rec, found := c.view.get(keyTask(ns, cluster, id)).(*packedTask); found {
-				d.recs = append(d.recs, rec)
-				continue
-			}
+	// The tasks' keys are made in one buffer and looked up together: one
+	// lock, and a few allocations instead of one per task.
+	keys := make([]string, len(in.Tasks))
+	objs := make([]any, len(in.Tasks))
+	buf := make([]byte, 0, len(in.Tasks)*100)
+	for i, ref := range in.Tasks {
+		if parent, id, ok := ecs.ResolveName(ns, ref, "task"); ok && (parent == "" || parent == cluster) {
+			start := len(buf)
+			buf = appendKeyTask(buf, ns, cluster, id)
+			// Appending may move buf; the keys cut before keep the old array.
+			keys[i] = unsafe.String(&buf[start], len(buf)-start)
+		}
+	}
+	c.view.getEach(keys, objs)
+	for i, ref := range in.Tasks {
+		if rec, found := objs[i].(*packedTask); found && keys[i] != "" {
+			d.recs = append(d.recs, rec)
+			continue
 		}
 		arn := ref
-		if ok && validID(id) {
+		if _, id, ok := ecs.ResolveName(ns, ref, "task"); ok && validID(id) {
 			arn = taskARN(ns, cluster, id)
 		}
 		d.failures = append(d.failures, wire.Failure{Arn: wire.Ptr(arn), Reason: wire.Ptr("MISSING")})
 	}
+	// Each task's own bytes are read once now, so that their cache misses
+	// (the tasks are scattered over the heap) overlap, instead of being
+	// waited for one by one while the answer is encoded.
+	var touch byte
+	for _, p := range d.recs {
+		touch ^= p.own[0]
+	}
+	d.touched = touch
 	return d, nil
 }
 
@@ -1195,19 +1223,11 @@ func (c *Control) DescribeTasksAnswer(ctx context.Context, ns ecs.Namespace, in 
 // (TestDescribedTasksMatchesResponse).
 type DescribedTasks struct {
 	recs     []*packedTask // the view's: shared, never modified
-	scratch  *sync.Pool    // of *unpackScratch
+	plans    *taskPlans
+	scratch  *sync.Pool // of *planScratch
 	failures []wire.Failure
 	withTags bool
-}
-
-// task is rec's task as described: tags only when asked for.
-func (d *DescribedTasks) task(rec *taskRecord) wire.Task {
-	t := rec.Task
-	t.Tags = nil
-	if d.withTags {
-		t.Tags = ecs.TagsOrEmpty(rec.Tags)
-	}
-	return t
+	touched  byte // see DescribeTasksAnswer
 }
 
 // AppendJSON appends the answer's JSON (failures and tasks are never nil).
@@ -1220,19 +1240,16 @@ func (d *DescribedTasks) AppendJSON(b []byte) []byte {
 		b = d.failures[i].AppendJSON(b)
 	}
 	b = append(b, `],"tasks":[`...)
-	sc, _ := d.scratch.Get().(*unpackScratch)
+	sc, _ := d.scratch.Get().(*planScratch)
 	if sc == nil {
-		sc = new(unpackScratch)
+		sc = new(planScratch)
 	}
 	for i, p := range d.recs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		p.unpackInto(&sc.rec, sc)
-		t := d.task(&sc.rec)
-		b = t.AppendJSON(b)
+		b = d.plans.appendTask(b, p, d.withTags, sc)
 	}
-	sc.rec = taskRecord{} // keep nothing alive
 	d.scratch.Put(sc)
 	return append(b, "]}"...)
 }

@@ -294,6 +294,19 @@ func (v *view) get(key string) any {
 	return it.obj
 }
 
+// getEach sets objs[i] to the object at keys[i] (nil when there is none),
+// under one read lock. The keys are only read during the call.
+func (v *view) getEach(keys []string, objs []any) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	for i, k := range keys {
+		objs[i] = nil
+		if it, ok := v.byKey[k]; ok {
+			objs[i] = it.obj
+		}
+	}
+}
+
 // scan calls fn for the objects under prefix in key order (descending when
 // desc), starting strictly after `after` ("" = from the start). fn returns
 // false to stop. fn runs under the view's read lock and must not call back

@@ -173,5 +173,5 @@ func sortedMapKeys[K ~string, V any](m map[K]V) []K {
 
 // appendJSON writes the timestamp as MarshalJSON does.
 func (t Time) appendJSON(b []byte) []byte {
-	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
+	return AppendTimeMillis(b, t.UnixMilli())
 }
