@@ -285,11 +285,13 @@ func (p *packedTask) unpack() *taskRecord {
 	*r = *p.tmpl
 	r.ContainerInstanceArn, r.AvailabilityZone, r.LastStatus, r.DesiredStatus =
 		p.ContainerInstanceArn, p.AvailabilityZone, p.LastStatus, p.DesiredStatus
-	var o ownValues // its buffers become the record's strings
+	var o ownValues // its buf becomes the containers' strings
 	p.readOwn(&o)
 	if o.flags&(ownArnHex|ownArnRaw) != 0 {
+		// A copy: o.arn's array is larger than the ARN, and readers keep
+		// the ARN (the agents' backend, for one, for every task sent).
 		r.TaskArn = new(string)
-		*r.TaskArn = span{0, len(o.arn)}.str(o.arn)
+		*r.TaskArn = string(o.arn)
 	}
 	arn := wire.Val(r.TaskArn)
 	if o.flags&ownID != 0 {
