@@ -27,6 +27,12 @@ type item struct {
 
 func itemLess(a, b item) bool { return a.key < b.key }
 
+// entry is an item as byKey holds it: the map has the key.
+type entry struct {
+	obj    any
+	modRev store.Rev
+}
+
 // view is the in-memory, ordered, decoded copy of the store that serves every
 // read. It is fed only by the store's Watch, so it always reflects a prefix
 // of the committed history; waitRev lets a writer read its own write.
@@ -49,7 +55,7 @@ type view struct {
 	// reads ten tasks a call) cost one hash lookup instead of a descent
 	// through a 100,000-item tree that misses the CPU caches at every
 	// level. It shares the keys' bytes with the tree.
-	byKey   map[string]item
+	byKey   map[string]entry
 	rev     store.Rev
 	changed chan struct{} // closed and replaced whenever rev advances
 }
@@ -59,7 +65,7 @@ func newView(decode func(string, []byte) (any, error), log *slog.Logger) *view {
 		log:     log,
 		index:   newTaskIndex(),
 		tree:    btree.NewG(32, itemLess),
-		byKey:   map[string]item{},
+		byKey:   map[string]entry{},
 		changed: make(chan struct{}),
 	}
 	v.decode = func(key string, value []byte) (any, error) {
@@ -129,9 +135,9 @@ func (v *view) load(ctx context.Context, s store.Store) (store.Rev, error) {
 	if err != nil {
 		return 0, fmt.Errorf("view: list: %w", err)
 	}
-	byKey := make(map[string]item, tree.Len())
+	byKey := make(map[string]entry, tree.Len())
 	tree.Ascend(func(it item) bool {
-		byKey[it.key] = it
+		byKey[it.key] = entry{it.obj, it.modRev}
 		return true
 	})
 	v.mu.Lock()
@@ -202,17 +208,15 @@ func (v *view) apply(ev store.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if old, ok := v.byKey[ev.KV.Key]; !ok || old.modRev < ev.KV.ModRev {
+		// The tree and the map both take the event's key: a map stores
+		// the key of its last assignment, so the two share one copy.
 		key := ev.KV.Key
-		if ok {
-			key = old.key // one copy of the key's bytes (maps keep the last key stored)
-		}
 		if obj == nil {
 			v.tree.Delete(item{key: key})
 			delete(v.byKey, key)
 		} else {
-			it := item{key: key, obj: obj, modRev: ev.KV.ModRev}
-			v.tree.ReplaceOrInsert(it)
-			v.byKey[key] = it
+			v.tree.ReplaceOrInsert(item{key: key, obj: obj, modRev: ev.KV.ModRev})
+			v.byKey[key] = entry{obj, ev.KV.ModRev}
 		}
 		v.index.apply(key, old.obj, obj)
 	}
@@ -372,7 +376,10 @@ func (v *view) scanItems(prefix string, fn func(it item) bool) store.Rev {
 func (v *view) read(fn func(get func(key string) (item, bool), rev store.Rev)) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	fn(func(key string) (item, bool) { it, ok := v.byKey[key]; return it, ok }, v.rev)
+	fn(func(key string) (item, bool) {
+		e, ok := v.byKey[key]
+		return item{key: key, obj: e.obj, modRev: e.modRev}, ok
+	}, v.rev)
 }
 
 // at returns the object the view holds at key if it is the one of
