@@ -1289,7 +1289,8 @@ func (c *Control) ListTasks(ctx context.Context, ns ecs.Namespace, in *wire.List
 		}
 	}
 	filter := strings.Join([]string{desired, instanceARNFilter, wire.Val(in.Family), wire.Val(in.ServiceName), wire.Val(in.StartedBy), string(wire.Val(in.LaunchType))}, "|")
-	var arena arnArena
+	// A page's ARNs fit the arena's first buffer (ids of 32 hex digits).
+	arena := arnArena{buf: make([]byte, 0, n*(len(taskARN(ns, cluster, ""))+32)+256)}
 	arns, next, err := page(c, "ListTasks", filter, in.NextToken, n, keyTaskPrefix(ns, cluster), false, func(_ string, obj any) (string, bool) {
 		r, ok := obj.(*packedTask)
 		if !ok || wire.Val(r.DesiredStatus) != desired {
