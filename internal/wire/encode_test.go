@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -150,5 +151,30 @@ func BenchmarkAppendStringARN(b *testing.B) {
 	buf := make([]byte, 0, 256)
 	for b.Loop() {
 		buf = appendString(buf[:0], s)
+	}
+}
+
+// TestAppendTimeMillisMatchesFloat: the direct form is exactly what
+// AppendFloat writes, at the edges and for random values of every size.
+func TestAppendTimeMillisMatchesFloat(t *testing.T) {
+	check := func(ms int64) {
+		t.Helper()
+		want := strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64)
+		if got := AppendTimeMillis(nil, ms); string(got) != string(want) {
+			t.Fatalf("AppendTimeMillis(%d) = %s, want %s", ms, got, want)
+		}
+	}
+	for _, ms := range []int64{0, 1, -1, 10, 100, 999, 1000, 1001, 1010, 1100, -999, -1000, -1001,
+		1_795_498_529_964, 1_795_498_530_270, 1_795_498_530_200, 1_795_498_530_000, -8_100_000_000_111,
+		1e15 - 1, 1e15, -1e15 + 1, -1e15, 1<<53 - 1, 1 << 53, math.MaxInt64, math.MinInt64 + 1, math.MinInt64} {
+		check(ms)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 1_000_000 {
+		ms := rng.Int64N(1 << uint(rng.IntN(62)+1))
+		if rng.IntN(2) == 0 {
+			ms = -ms
+		}
+		check(ms)
 	}
 }
