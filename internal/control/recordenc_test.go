@@ -66,6 +66,9 @@ func TestKeyTaskIsPrefixPlusID(t *testing.T) {
 }
 
 func TestDescribedTasksMatchesResponse(t *testing.T) {
+	if a, k := string(appendKeyTask([]byte("x"), testNS, "c", "0123")), keyTask(testNS, "c", "0123"); a != "x"+k {
+		t.Fatalf("appendKeyTask wrote %q, keyTask is %q", a, k)
+	}
 	f := newTaskFixture(t)
 	f.connect(t, true)
 	plain := f.run(t, "big", 1)
