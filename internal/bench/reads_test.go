@@ -50,12 +50,9 @@ func readFixture(b *testing.B) (string, []string) {
 	return m.URL(), arns
 }
 
-// BenchmarkDescribeTasks: DescribeTasks of 10 random RUNNING tasks (of
-// 2,000 on 70 sim instances) from 8 keep-alive clients.
-//
-//	go test -run='^$' -bench=DescribeTasks -benchtime=5s ./internal/bench/
-func BenchmarkDescribeTasks(b *testing.B) {
-	url, arns := readFixture(b)
+// describeBodies returns 1,024 DescribeTasks requests of 10 tasks of the
+// cluster "scale", drawn from arns by a fixed seed.
+func describeBodies(arns []string) [][]byte {
 	rng := rand.New(rand.NewPCG(1, 2))
 	bodies := make([][]byte, 1024)
 	for i := range bodies {
@@ -65,6 +62,16 @@ func BenchmarkDescribeTasks(b *testing.B) {
 		}
 		bodies[i], _ = json.Marshal(map[string]any{"cluster": "scale", "tasks": pick})
 	}
+	return bodies
+}
+
+// BenchmarkDescribeTasks: DescribeTasks of 10 random RUNNING tasks (of
+// 2,000 on 70 sim instances) from 8 keep-alive clients.
+//
+//	go test -run='^$' -bench=DescribeTasks -benchtime=5s ./internal/bench/
+func BenchmarkDescribeTasks(b *testing.B) {
+	url, arns := readFixture(b)
+	bodies := describeBodies(arns)
 	c := httpClient(8)
 	if p := os.Getenv("BERTH_BENCH_PROFILE"); p != "" {
 		f, _ := os.Create(p)

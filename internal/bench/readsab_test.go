@@ -2,7 +2,7 @@ package bench
 
 import (
 	"encoding/json"
-	"math/rand/v2"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -39,52 +39,46 @@ func BenchmarkReadsAB(b *testing.B) {
 				args = append(args, "--cpu-profile", p+"-"+label)
 			}
 			srv := startProc(b, bin, args...)
-			line := srv.waitLine(b, "listening on ", 30*time.Second)
-			url := strings.TrimSpace(line[strings.Index(line, "listening on ")+len("listening on "):])
+			url := srv.listenURL(b)
 			hc := httpClient(32)
 			if bodies == nil {
-				var arns []string
-				tok := ""
-				for {
-					req := map[string]any{"cluster": "scale", "maxResults": 100}
-					if tok != "" {
-						req["nextToken"] = tok
-					}
-					body, _ := json.Marshal(req)
-					var page struct {
-						TaskArns  []string `json:"taskArns"`
-						NextToken string   `json:"nextToken"`
-					}
-					if err := post(hc, url, "ListTasks", body, &page); err != nil {
-						b.Fatal(err)
-					}
-					arns = append(arns, page.TaskArns...)
-					if tok = page.NextToken; tok == "" {
-						break
-					}
-				}
-				rng := rand.New(rand.NewPCG(1, 2))
-				bodies = make([][]byte, 1024)
-				for i := range bodies {
-					pick := make([]string, 10)
-					for j := range pick {
-						pick[j] = arns[rng.IntN(len(arns))]
-					}
-					bodies[i], _ = json.Marshal(map[string]any{"cluster": "scale", "tasks": pick})
-				}
+				bodies = describeBodies(listTaskARNs(b, hc, url))
 			}
-			readRate(32, time.Second, func(i int64) error {
+			describe := func(i int64) error {
 				return post(hc, url, "DescribeTasks", bodies[i%int64(len(bodies))], nil)
-			})
+			}
+			readRate(32, time.Second, describe)
 			c0 := [2]float64{cpuSeconds(b, srv.cmd.Process.Pid), cpuSeconds(b, os.Getpid())}
-			r := readRate(32, 5*time.Second, func(i int64) error {
-				return post(hc, url, "DescribeTasks", bodies[i%int64(len(bodies))], nil)
-			})
+			r := readRate(32, 5*time.Second, describe)
 			c1 := [2]float64{cpuSeconds(b, srv.cmd.Process.Pid), cpuSeconds(b, os.Getpid())}
 			b.Logf("round %d %-8s %6.0f req/s  server %.2f cpu-s client %.2f cpu-s  (%.1f + %.1f us/req)", round, label, r, c1[0]-c0[0], c1[1]-c0[1],
 				(c1[0]-c0[0])/(r*5)*1e6, (c1[1]-c0[1])/(r*5)*1e6)
 			hc.CloseIdleConnections()
 			srv.stop()
+		}
+	}
+}
+
+// listTaskARNs pages through ListTasks of the cluster "scale".
+func listTaskARNs(b *testing.B, hc *http.Client, url string) []string {
+	var arns []string
+	tok := ""
+	for {
+		req := map[string]any{"cluster": "scale", "maxResults": 100}
+		if tok != "" {
+			req["nextToken"] = tok
+		}
+		body, _ := json.Marshal(req)
+		var page struct {
+			TaskArns  []string `json:"taskArns"`
+			NextToken string   `json:"nextToken"`
+		}
+		if err := post(hc, url, "ListTasks", body, &page); err != nil {
+			b.Fatal(err)
+		}
+		arns = append(arns, page.TaskArns...)
+		if tok = page.NextToken; tok == "" {
+			return arns
 		}
 	}
 }

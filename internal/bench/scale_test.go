@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -123,6 +122,13 @@ func (p *proc) waitLine(b *testing.B, marker string, timeout time.Duration) stri
 	}
 }
 
+// listenURL waits for a server's "listening on URL" line and returns URL.
+func (p *proc) listenURL(b *testing.B) string {
+	const marker = "listening on "
+	line := p.waitLine(b, marker, 30*time.Second)
+	return strings.TrimSpace(line[strings.Index(line, marker)+len(marker):])
+}
+
 // stop sends SIGTERM and waits (SIGKILL after 30 s).
 func (p *proc) stop() {
 	if p.cmd.ProcessState != nil {
@@ -231,8 +237,7 @@ func runScale(b *testing.B, instances, total int) {
 		return []string{"--cpu-profile", filepath.Join(prof, name), "--mem-profile", filepath.Join(prof, "heap-"+name)}
 	}
 	srv := startProc(b, bin, append([]string{"server", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}, profArgs("server.prof")...)...)
-	line := srv.waitLine(b, "listening on ", 30*time.Second)
-	url := strings.TrimSpace(line[strings.Index(line, "listening on ")+len("listening on "):])
+	url := srv.listenURL(b)
 	addr := strings.TrimPrefix(url, "http://")
 
 	client := sdkClient(url)
@@ -299,15 +304,7 @@ func runScale(b *testing.B, instances, total int) {
 	// between the processes, not the server, bound the rate.
 	readers := envInt("BERTH_SCALE_READERS", 32)
 	hc := httpClient(readers)
-	rng := rand.New(rand.NewPCG(1, 2))
-	bodies := make([][]byte, 1024)
-	for i := range bodies {
-		pick := make([]string, 10)
-		for j := range pick {
-			pick[j] = arns[rng.IntN(len(arns))]
-		}
-		bodies[i], _ = json.Marshal(map[string]any{"cluster": "scale", "tasks": pick})
-	}
+	bodies := describeBodies(arns)
 	b.Logf("server RSS with every task RUNNING, before the reads: %d MiB (%s)", rssBytes(b, srv.cmd.Process.Pid)>>20, rssParts(srv.cmd.Process.Pid))
 	cpu2 := [3]float64{cpuSeconds(b, srv.cmd.Process.Pid), cpuSeconds(b, sim.cmd.Process.Pid), cpuSeconds(b, os.Getpid())}
 	// DescribeTasks twice: through net/http's client (logged), then
